@@ -1,0 +1,1 @@
+"""The ``mesos-wm`` command line: thin click commands over the library's layers."""

@@ -1,0 +1,3 @@
+"""Fixtures for the whole suite; service fixtures live in tests/fixtures/."""
+
+pytest_plugins: list[str] = []
