@@ -1,3 +1,5 @@
 """Fixtures for the whole suite; service fixtures live in tests/fixtures/."""
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = [
+    "tests.fixtures.zookeeper",
+]
