@@ -13,7 +13,7 @@ import binascii
 import random
 import uuid
 
-from mesos_wm.errors import RemoteProtocolError
+from mesos_wm.errors import LocalProtocolError, RemoteProtocolError
 
 __all__ = [
     "UUID_SIZE",
@@ -86,10 +86,10 @@ def encode_uuid(data: bytes) -> str:
         The base64 text.
 
     Raises:
-        ValueError: ``data`` is not 16 bytes long (the master would reject it with 400).
+        LocalProtocolError: ``data`` is not 16 bytes long (the master would answer 400).
     """
     if len(data) != UUID_SIZE:
-        raise ValueError(f"a Mesos uuid is exactly {UUID_SIZE} raw bytes, got {len(data)}")
+        raise LocalProtocolError(f"a Mesos uuid is exactly {UUID_SIZE} raw bytes, got {len(data)}")
     return encode_bytes(data)
 
 

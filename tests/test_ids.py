@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from mesos_wm.errors import RemoteProtocolError
+from mesos_wm.errors import LocalProtocolError, RemoteProtocolError
 from mesos_wm.ids import (
     decode_bytes,
     decode_uuid,
@@ -43,7 +43,7 @@ def test_uuid_round_trip_is_standard_base64() -> None:
 
 @pytest.mark.parametrize("size", [0, 15, 17, 36])
 def test_encode_uuid_refuses_other_lengths(size: int) -> None:
-    with pytest.raises(ValueError, match="16"):
+    with pytest.raises(LocalProtocolError, match="16"):
         encode_uuid(b"x" * size)
 
 
