@@ -1,9 +1,9 @@
 """Run one attempt of a task: pick its handler, bound it by its wall time, never raise.
 
-:func:`execute` is the one place where exceptions become outcomes: an escaping path or an
-unknown type is ``TASK_ERROR`` (the spec is wrong; a retry cannot help), any other error is
-``TASK_FAILED`` with a message.  Only cancellation passes through, because the caller (the
-runner, on KILL or SHUTDOWN) decides what to report then.
+:func:`execute` is the one place where exceptions become outcomes: an escaping path, an
+unknown type or URI scheme is ``TASK_ERROR`` (the spec is wrong; a retry cannot help), any
+other error is ``TASK_FAILED`` with a message.  Only cancellation passes through, because
+the caller (the runner, on KILL or SHUTDOWN) decides what to report then.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from mesos_wm.executor.context import TaskContext
 from mesos_wm.executor.outcome import Reason, TaskOutcome, failed, invalid
 from mesos_wm.executor.paths import PathEscapeError
 from mesos_wm.executor.registry import HandlerRegistry, UnknownTaskType, type_name
+from mesos_wm.executor.transfer import UnsupportedScheme
 from mesos_wm.proto.taskspec_pb2 import TaskSpec
 
 
@@ -56,7 +57,7 @@ async def execute(spec: TaskSpec, context: TaskContext, registry: HandlerRegistr
             outcome = await handler(spec, context)
         if not isinstance(outcome, TaskOutcome):
             outcome = failed(f"handler for {type_name(spec)} returned {type(outcome).__name__}")
-    except (PathEscapeError, UnknownTaskType) as exc:
+    except (PathEscapeError, UnknownTaskType, UnsupportedScheme) as exc:
         outcome = invalid(str(exc))
     except TimeoutError as exc:
         if not timeout.expired():

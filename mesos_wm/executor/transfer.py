@@ -40,6 +40,10 @@ class DownloadTooLarge(ExecutorError):
     """A download went past its size limit."""
 
 
+class UnsupportedScheme(ExecutorError):
+    """No transport handles the scheme of a URI."""
+
+
 class ChecksumMismatch(ExecutorError):
     """Staged bytes do not have the SHA-256 the spec asked for."""
 
@@ -270,13 +274,13 @@ class TransportRegistry:
         """The transport for ``uri``'s scheme.
 
         Raises:
-            ExecutorError: no transport knows the scheme.
+            UnsupportedScheme: no transport knows the scheme.
         """
         scheme = urlsplit(uri).scheme.lower()
         transport = self._by_scheme.get(scheme)
         if transport is None:
             known = ", ".join(sorted(self._by_scheme))
-            raise ExecutorError(
+            raise UnsupportedScheme(
                 f"no transport for {redact_uri(uri)!r} (scheme {scheme!r}; known: {known})"
             )
         return transport
