@@ -2,4 +2,5 @@
 
 pytest_plugins: list[str] = [
     "tests.fixtures.zookeeper",
+    "tests.fixtures.conformance",
 ]
