@@ -13,7 +13,7 @@ import time
 
 from mesos_wm.errors import ExecutorError
 from mesos_wm.executor.context import TaskContext
-from mesos_wm.executor.outcome import Reason, TaskOutcome, failed, invalid
+from mesos_wm.executor.outcome import WALL_TIME_REASON, TaskOutcome, failed, invalid
 from mesos_wm.executor.paths import PathEscapeError
 from mesos_wm.executor.registry import HandlerRegistry, UnknownTaskType, type_name
 from mesos_wm.executor.transfer import UnsupportedScheme
@@ -65,7 +65,7 @@ async def execute(spec: TaskSpec, context: TaskContext, registry: HandlerRegistr
         else:
             outcome = failed(
                 f"wall time of {wall:g}s expired; the task was killed",
-                Reason.MAX_COMPLETION_TIME_REACHED,
+                WALL_TIME_REASON,
             )
     except ExecutorError as exc:
         outcome = failed(str(exc))

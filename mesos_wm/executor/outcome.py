@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass, field
 
 from mesos_wm.proto.taskspec_pb2 import TaskResult
+from mesos_wm.wire.states import Reason, TaskState
 
 MAX_MESSAGE_CHARS = 2000
 
@@ -24,15 +25,16 @@ class Outcome(enum.StrEnum):
     KILLED = "TASK_KILLED"
     ERROR = "TASK_ERROR"
 
+    @property
+    def task_state(self) -> TaskState:
+        """The same state as a :class:`~mesos_wm.wire.states.TaskState`."""
+        return TaskState(self.value)
 
-class Reason(enum.StrEnum):
-    """The Mesos ``TaskStatus.Reason`` values the executor reports."""
 
-    TASK_INVALID = "REASON_TASK_INVALID"
-    MAX_COMPLETION_TIME_REACHED = "REASON_MAX_COMPLETION_TIME_REACHED"
-    COMMAND_EXECUTOR_FAILED = "REASON_COMMAND_EXECUTOR_FAILED"
-    EXECUTOR_TERMINATED = "REASON_EXECUTOR_TERMINATED"
-    CONTAINER_LIMITATION_DISK = "REASON_CONTAINER_LIMITATION_DISK"
+#: The reason reported when a task's wall time expires.  Mesos 1.9+ has
+#: REASON_MAX_COMPLETION_TIME_REACHED for exactly this, but the v1 protos the project
+#: validates against (and :class:`~mesos_wm.wire.states.Reason`) predate it.
+WALL_TIME_REASON = Reason.CONTAINER_LIMITATION
 
 
 @dataclass
@@ -42,7 +44,7 @@ class TaskOutcome:
     Attributes:
         state: the terminal state to report.
         message: a short human-readable explanation (truncated to 2000 characters).
-        reason: a Mesos reason, when one fits.
+        reason: a Mesos reason (:class:`~mesos_wm.wire.states.Reason`), when one fits.
         result: the structured result sent in ``TaskStatus.data``; the runner fills the
             identifiers and timings it knows.
     """

@@ -33,6 +33,7 @@ from mesos_wm.errors import ExecutorError
 log = logging.getLogger(__name__)
 
 _POLL_SECONDS = 0.05
+_WATCHDOG_SCRIPT = Path(__file__).with_name("watchdog.py")
 _AFTER_SIGKILL_SECONDS = 5.0
 
 
@@ -82,7 +83,7 @@ class ProcessGuard:
     def _write(self, line: str) -> None:
         if self._proc is None:
             self._proc = subprocess.Popen(
-                [self._python, "-m", "mesos_wm.executor.watchdog"],
+                [self._python, "-I", str(_WATCHDOG_SCRIPT)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 start_new_session=True,

@@ -7,8 +7,8 @@ own and tells it, one line at a time on its standard input, which groups exist
 (``+<pgid>``) and which have ended (``-<pgid>``).  When the pipe closes, because the
 executor exited for whatever reason, the guard sends SIGKILL to every group still listed.
 
-Run as ``python -m mesos_wm.executor.watchdog``; it imports nothing beyond the standard
-library so that it starts in milliseconds.
+The guard runs this file as a script in isolated mode (``python -I .../watchdog.py``), so
+it imports nothing beyond the standard library and starts in milliseconds.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def guard(stream: TextIO) -> int:
 
 
 def main() -> None:
-    """Entry point of ``python -m mesos_wm.executor.watchdog``."""
+    """Ignore the signals a terminal or an agent sends to process groups, then guard."""
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_IGN)
     guard(sys.stdin)

@@ -14,7 +14,7 @@ import pytest
 
 from mesos_wm.executor.context import TaskContext
 from mesos_wm.executor.execute import execute
-from mesos_wm.executor.outcome import Outcome, Reason
+from mesos_wm.executor.outcome import WALL_TIME_REASON, Outcome
 from mesos_wm.executor.registry import HandlerRegistry
 from tests.executor.helpers import live_members, make_spec, pid_alive, read_pids
 
@@ -132,7 +132,7 @@ async def test_wall_time_kills_the_whole_group(sandbox: Path, make_context: Make
     leader, child = await wait_for_pids(sandbox / "wf-1" / "pids")
     outcome = await task
     assert outcome.state is Outcome.FAILED
-    assert outcome.reason is Reason.MAX_COMPLETION_TIME_REACHED
+    assert outcome.reason is WALL_TIME_REASON
     assert "wall time of 1s expired" in outcome.message
     assert not pid_alive(leader)
     assert not pid_alive(child)

@@ -9,9 +9,10 @@ import pytest
 
 from mesos_wm.executor.context import TaskContext
 from mesos_wm.executor.execute import execute
-from mesos_wm.executor.outcome import Outcome, Reason, TaskOutcome
+from mesos_wm.executor.outcome import Outcome, TaskOutcome
 from mesos_wm.executor.registry import HANDLER_GROUP, HandlerRegistry
 from mesos_wm.proto.taskspec_pb2 import TaskSpec
+from mesos_wm.wire.states import Reason
 from tests.executor.helpers import make_spec
 
 MakeContext = Callable[..., TaskContext]
