@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from mesos_wm.errors import LocalProtocolError, NotSubscribed, RemoteProtocolError
+from mesos_wm.wire import scheduler_calls
 
 __all__ = [
     "HEARTBEAT_MISSES",
@@ -230,8 +231,6 @@ class SchedulerSession:
             The whole Call JSON, with the framework id when one is known and the roles the
             scheduler had suppressed.
         """
-        from mesos_wm.wire import scheduler_calls
-
         return scheduler_calls.subscribe(
             self._framework_info, suppressed_roles=sorted(self.suppressed_roles)
         )
@@ -332,7 +331,12 @@ class SchedulerSession:
 
         Returns:
             True if this is a resubscription of a framework that already had its id.
+
+        Raises:
+            RemoteProtocolError: no SUBSCRIBED was expected (the driver drops the stream).
         """
+        if self.state is not SessionState.SUBSCRIBING:
+            raise RemoteProtocolError(f"unexpected SUBSCRIBED event while {self.state.value}")
         self._apply(SessionInput.SUBSCRIBED)
         resubscribed = self.framework_id is not None
         self._framework_info["id"] = {"value": framework_id}

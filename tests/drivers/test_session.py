@@ -265,3 +265,17 @@ def test_the_session_module_is_pure() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_subscribe_call_resubscribes_with_the_framework_id_and_suppressed_roles() -> None:
+    s = session()
+    first = s.subscribe_call()
+    assert "framework_id" not in first
+    assert first["subscribe"]["framework_info"] == INFO
+    subscribed(s)
+    s.note_suppressed(["b"])
+    s.dropped(1.0, "gone")
+    again = s.subscribe_call()
+    assert again["framework_id"] == {"value": "fw-1"}
+    assert again["subscribe"]["framework_info"]["id"] == {"value": "fw-1"}
+    assert again["subscribe"]["suppressed_roles"] == ["b"]

@@ -1,0 +1,571 @@
+"""The asyncio scheduler driver: a thin I/O loop around the sans-IO scheduler session.
+
+Design
+------
+Events go to one ``handler`` coroutine, awaited in stream order, rather than out of an
+async iterator.  The driver owns the subscription's life (redirects, backoff,
+resubscription, heartbeat watchdog, leader changes) and keeps it running whatever the
+application does; the application only reacts.  Awaiting the handler before reading the
+next record gives backpressure, and an exception from the handler stops the driver and is
+re-raised by :meth:`SchedulerDriver.join`, so errors are never swallowed.  Besides the
+Mesos events (:mod:`mesos_wm.wire.scheduler_events`) the handler receives
+:class:`Disconnected` when a subscription is lost; the next ``Subscribed`` tells it the
+driver is back.
+
+Calls made while not subscribed raise :class:`~mesos_wm.errors.NotSubscribed` at once.
+They are not queued: while disconnected the master rescinds every offer, so a queued
+ACCEPT or DECLINE would refer to dead offers, and a queued KILL or ACKNOWLEDGE is only
+right if the application still wants it after it has reconciled.  The caller, who knows
+the intent, decides (the framework layer records intent durably and replays it after
+resubscribing).
+
+Status updates are acknowledged explicitly with
+:meth:`~mesos_wm.drivers.scheduler_api.SchedulerCalls.acknowledge`, after the application
+has stored them; ``auto_acknowledge=True`` acknowledges each update that carries a uuid
+once the handler returned without error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from mesos_wm.drivers.detector import MasterDetector, make_detector
+from mesos_wm.drivers.scheduler_api import CallBuilder, SchedulerCalls
+from mesos_wm.drivers.transport import (
+    HttpOptions,
+    basic_authorization,
+    encode_call,
+    error_for_status,
+    is_certificate_error,
+    read_chunk,
+    translate_client_error,
+)
+from mesos_wm.errors import (
+    HeartbeatTimeout,
+    MesosWmError,
+    NotLeader,
+    NotSubscribed,
+    RemoteProtocolError,
+    SubscriptionLost,
+    TransportError,
+)
+from mesos_wm.wire import scheduler_calls, scheduler_events
+from mesos_wm.wire.recordio import DEFAULT_MAX_RECORD_SIZE, RecordIODecoder
+from mesos_wm.wire.scheduler_events import Error, SchedulerEvent, Subscribed, Update
+from mesos_wm.wire.session import Backoff, SchedulerSession, SessionState
+
+__all__ = ["SCHEDULER_PATH", "Disconnected", "DriverEvent", "EventHandler", "SchedulerDriver"]
+
+logger = logging.getLogger(__name__)
+
+SCHEDULER_PATH = "/api/v1/scheduler"
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    """The subscription was lost; the driver resubscribes unless it is stopping.
+
+    Attributes:
+        reason: what happened (stream ended, heartbeat missed, leader changed, ...).
+    """
+
+    reason: str
+
+
+DriverEvent = SchedulerEvent | Disconnected
+EventHandler = Callable[[DriverEvent], Awaitable[None]]
+
+
+class SchedulerDriver(SchedulerCalls):
+    """Subscribes a framework to the Mesos master and delivers its events.
+
+    Args:
+        master: ``http(s)://host:port``, ``host:port``, ``zk://...``, or a
+            :class:`~mesos_wm.drivers.detector.MasterDetector`.
+        framework_info: ``FrameworkInfo`` JSON (see
+            :func:`mesos_wm.wire.scheduler_calls.framework_info`); ``user`` defaults to
+            the current OS user; an ``id`` resubscribes as that framework.
+        handler: awaited with every event, in order.
+        principal: framework principal for HTTP Basic authentication (with ``secret``);
+            also set as ``FrameworkInfo.principal`` when that is missing.
+        secret: the principal's secret.
+        ca_file: PEM CA certificates that verify an ``https`` master.
+        verify: verify the master's certificate (default True).
+        auto_acknowledge: acknowledge updates with a uuid after the handler returns.
+        backoff: retry policy for resubscription and 503s.
+        rng: source of backoff jitter.
+        clock: monotonic clock in seconds (defaults to ``time.monotonic``).
+        subscribe_timeout: seconds from SUBSCRIBE until SUBSCRIBED before retrying.
+        give_up_after: seconds without a subscription before the driver fails with the
+            last error; None retries forever.
+        connect_timeout: seconds to connect to the master.
+        call_timeout: seconds for a call's answer.
+        call_retries: how often a call answered 503 is retried before raising NotLeader.
+        max_record_size: the largest event accepted, in bytes.
+        suppressed_roles: roles to subscribe with offers suppressed.
+        tls: for ``zk://`` masters, reach the detected leader over https.
+    """
+
+    def __init__(
+        self,
+        master: str | MasterDetector,
+        framework_info: Mapping[str, Any],
+        handler: EventHandler,
+        *,
+        principal: str | None = None,
+        secret: str | None = None,
+        ca_file: str | None = None,
+        verify: bool = True,
+        auto_acknowledge: bool = False,
+        backoff: Backoff | None = None,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] | None = None,
+        subscribe_timeout: float = 30.0,
+        give_up_after: float | None = None,
+        connect_timeout: float = 10.0,
+        call_timeout: float = 30.0,
+        call_retries: int = 3,
+        max_record_size: int = DEFAULT_MAX_RECORD_SIZE,
+        suppressed_roles: Iterable[str] = (),
+        tls: bool = False,
+    ) -> None:
+        if secret is not None and principal is None:
+            raise ValueError("a secret needs a principal (HTTP Basic authentication)")
+        info = dict(framework_info)
+        info.setdefault("user", getpass.getuser())
+        if principal is not None:
+            info.setdefault("principal", principal)
+        self._detector = master if not isinstance(master, str) else make_detector(master, tls=tls)
+        self._handler = handler
+        self._options = HttpOptions(
+            authorization=basic_authorization(principal, secret)
+            if principal is not None and secret is not None
+            else None,
+            ca_file=ca_file,
+            verify=verify,
+            connect_timeout=connect_timeout,
+            call_timeout=call_timeout,
+        )
+        self._rng = rng or random.Random()
+        self._backoff = backoff or Backoff()
+        self._session = SchedulerSession(
+            info,
+            rng=self._rng,
+            backoff=self._backoff,
+            subscribe_timeout=subscribe_timeout,
+            give_up_after=give_up_after,
+        )
+        if suppressed_roles:
+            self._session.note_suppressed(suppressed_roles)
+        self._clock = clock or time.monotonic
+        self._auto_acknowledge = auto_acknowledge
+        self._call_retries = call_retries
+        self._max_record_size = max_record_size
+        self._stream_http: aiohttp.ClientSession | None = None
+        self._calls_http: aiohttp.ClientSession | None = None
+        self._run_task: asyncio.Task[None] | None = None
+        self._attempt_task: asyncio.Task[None] | None = None
+        self._failure: BaseException | None = None
+        self._last_error: MesosWmError | None = None
+        self._in_handler = False
+        self._interrupted: str | None = None
+        self._wake = asyncio.Event()
+        self._subscribed = asyncio.Event()
+        self._finished = asyncio.Event()
+        self._leader = ""
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def state(self) -> SessionState:
+        """The session state (see :mod:`mesos_wm.wire.session`)."""
+        return self._session.state
+
+    @property
+    def framework_id(self) -> str | None:
+        """The framework id, once subscribed (or the one given in ``framework_info``)."""
+        return self._session.framework_id
+
+    @property
+    def master_url(self) -> str | None:
+        """The master of the current (or last) subscription attempt."""
+        return self._session.master_url
+
+    @property
+    def framework_info(self) -> dict[str, Any]:
+        """The ``FrameworkInfo`` used for the next SUBSCRIBE."""
+        return self._session.framework_info
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start subscribing in the background; returns at once.
+
+        Raises:
+            RuntimeError: the driver was already started.
+            ValueError: the TLS files cannot be loaded.
+        """
+        if self._run_task is not None:
+            raise RuntimeError("SchedulerDriver.start() was already called")
+        self._stream_http = self._options.new_session(limit=2)
+        self._calls_http = self._options.new_session(limit=16)
+        await self._detector.start()
+        self._run_task = asyncio.create_task(self._run(), name="mesos-wm-scheduler-driver")
+
+    async def wait_subscribed(self, timeout: float | None = None) -> str:
+        """Wait until the driver is subscribed.
+
+        Args:
+            timeout: seconds to wait at most, or None.
+
+        Returns:
+            The framework id.
+
+        Raises:
+            TimeoutError: not subscribed within ``timeout``.
+            MesosWmError: (or the handler's exception) the driver stopped with an error.
+            NotSubscribed: the driver stopped without an error.
+        """
+        async with asyncio.timeout(timeout):
+            waits = [asyncio.ensure_future(e.wait()) for e in (self._subscribed, self._finished)]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waits:
+                    waiter.cancel()
+        if self._session.state is SessionState.SUBSCRIBED and self.framework_id is not None:
+            return self.framework_id
+        if self._failure is not None:
+            raise self._failure
+        raise NotSubscribed("the driver stopped before subscribing")
+
+    async def stop(self, *, teardown: bool = False) -> None:
+        """Stop the driver; the framework stays registered until its failover timeout.
+
+        Safe to call from the handler and more than once.
+
+        Args:
+            teardown: first send TEARDOWN, so the master kills every task of the
+                framework and forgets it (needs an active subscription).
+
+        Raises:
+            NotSubscribed: ``teardown`` was asked while not subscribed (the driver stops).
+            MasterRejected, TransportError: TEARDOWN failed (the driver stops anyway).
+        """
+        try:
+            if teardown:
+                await self._send(scheduler_calls.teardown)
+        finally:
+            await self._shutdown()
+
+    async def teardown(self) -> None:
+        """TEARDOWN the framework and stop the driver (``stop(teardown=True)``)."""
+        await self.stop(teardown=True)
+
+    async def join(self) -> None:
+        """Wait until the driver has stopped.
+
+        Raises:
+            MesosWmError: what stopped it: a 4xx to SUBSCRIBE (:class:`MasterRejected`,
+                :class:`AuthenticationFailed`), an ERROR event (:class:`SubscriptionLost`),
+                a certificate that failed verification (:class:`ConnectError`), or the
+                last error once ``give_up_after`` passed.
+            Exception: whatever the handler raised.
+        """
+        if self._run_task is None:
+            raise RuntimeError("SchedulerDriver.join() before start()")
+        await self._finished.wait()
+        if self._failure is not None:
+            raise self._failure
+
+    async def __aenter__(self) -> SchedulerDriver:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def _shutdown(self) -> None:
+        if self._session.state is not SessionState.STOPPED:
+            self._session.stop()
+        self._subscribed.clear()
+        self._interrupt("driver stopped")
+        task = self._run_task
+        if task is None or asyncio.current_task() in (task, self._attempt_task):
+            return
+        if not self._in_handler:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(task)
+
+    # -- the loop --------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        session = self._session
+        try:
+            self._leader = await self._detector.leader()
+            session.start(self._leader, self._clock())
+            while session.state is not SessionState.STOPPED:
+                if session.state is SessionState.BACKING_OFF:
+                    await self._wait_to_retry()
+                    continue
+                self._interrupted = None
+                self._attempt_task = asyncio.create_task(self._attempt())
+                watch = asyncio.create_task(self._watch_leader(self._leader))
+                try:
+                    await asyncio.wait([self._attempt_task])
+                finally:
+                    watch.cancel()
+                if not self._attempt_task.cancelled():
+                    error = self._attempt_task.exception()
+                    if error is not None:
+                        raise error
+                if self._interrupted and session.state is not SessionState.STOPPED:
+                    await self._lost(SubscriptionLost(self._interrupted))
+                    if session.state is SessionState.BACKING_OFF:
+                        self._leader = await self._detector.leader()
+                        session.retry(self._leader, self._clock())
+        except asyncio.CancelledError:
+            if self._attempt_task is not None:
+                self._attempt_task.cancel()
+            raise
+        except Exception as exc:
+            logger.exception("scheduler driver failed")
+            self._fail(exc)
+        finally:
+            await self._close()
+
+    async def _close(self) -> None:
+        self._subscribed.clear()
+        for http in (self._stream_http, self._calls_http):
+            if http is not None:
+                await http.close()
+        await self._detector.close()
+        self._finished.set()
+
+    async def _watch_leader(self, leader: str) -> None:
+        await self._detector.wait_changed(leader)
+        self._interrupt(f"leading master changed from {leader}")
+
+    def _interrupt(self, reason: str) -> None:
+        self._interrupted = self._interrupted or reason
+        self._wake.set()
+        task = self._attempt_task
+        if task is not None and not task.done() and not self._in_handler:
+            task.cancel()
+
+    async def _wait_to_retry(self) -> None:
+        session = self._session
+        assert session.retry_at is not None
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(0.0, session.retry_at - self._clock())):
+                await self._wake.wait()
+        if session.state is SessionState.BACKING_OFF:
+            self._leader = await self._detector.leader()
+            session.retry(self._leader, self._clock())
+
+    async def _attempt(self) -> None:
+        session = self._session
+        url = session.master_url
+        assert url is not None and self._stream_http is not None
+        what = f"SUBSCRIBE to {url}"
+        try:
+            async with asyncio.timeout(session.read_timeout(self._clock())):
+                response = await self._stream_http.post(
+                    url + SCHEDULER_PATH,
+                    data=encode_call(session.subscribe_call()),
+                    headers=self._options.headers(),
+                    allow_redirects=False,
+                    timeout=aiohttp.ClientTimeout(
+                        total=None, sock_connect=self._options.connect_timeout
+                    ),
+                )
+        except TimeoutError:
+            self._drop(TransportError(f"{what}: no answer"))
+            return
+        except (aiohttp.ClientError, OSError) as exc:
+            error = translate_client_error(exc, what)
+            error.__cause__ = exc
+            if is_certificate_error(exc):
+                self._fail(error)
+            else:
+                self._drop(error)
+            return
+        async with response:
+            if await self._check_subscribe_status(response):
+                await self._read_stream(response)
+
+    async def _check_subscribe_status(self, response: aiohttp.ClientResponse) -> bool:
+        session = self._session
+        now = self._clock()
+        if response.status == 307:
+            location = response.headers.get("Location", "")
+            logger.info("master %s redirects to %s", session.master_url, location)
+            try:
+                session.redirected(location, now)
+            except RemoteProtocolError as exc:
+                self._last_error = exc
+            self._check_gave_up()
+            return False
+        if response.status != 200:
+            body = b""
+            with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
+                async with asyncio.timeout(self._options.call_timeout):
+                    body = await response.read()
+            error = error_for_status(response.status, body)
+            if isinstance(error, NotLeader) or response.status >= 500:
+                self._drop(error)
+            else:
+                self._fail(error)
+            return False
+        try:
+            session.stream_opened(response.headers.get("Mesos-Stream-Id", ""), now)
+        except RemoteProtocolError as exc:
+            self._drop(exc)
+            return False
+        return True
+
+    async def _read_stream(self, response: aiohttp.ClientResponse) -> None:
+        session = self._session
+        decoder = RecordIODecoder(self._max_record_size)
+        try:
+            while not self._should_leave_stream():
+                chunk = await read_chunk(response, session.read_timeout(self._clock()))
+                if not chunk:
+                    cut = f" in the middle of a record ({decoder.pending()} bytes)"
+                    raise SubscriptionLost(
+                        "the master closed the event stream" + (cut if decoder.pending() else "")
+                    )
+                for record in decoder.feed(chunk):
+                    await self._dispatch(scheduler_events.parse_event(record))
+                    if self._should_leave_stream():
+                        return
+        except (HeartbeatTimeout, SubscriptionLost, RemoteProtocolError) as exc:
+            if isinstance(exc, HeartbeatTimeout) and session.state is SessionState.SUBSCRIBED:
+                exc = HeartbeatTimeout(
+                    f"no event from {session.master_url} for 5 heartbeat intervals "
+                    f"({session.heartbeat_interval:g}s each)"
+                )
+            await self._lost(exc)
+
+    def _should_leave_stream(self) -> bool:
+        return self._session.state is SessionState.STOPPED or self._interrupted is not None
+
+    async def _lost(self, error: MesosWmError) -> None:
+        was_subscribed = self._session.state is SessionState.SUBSCRIBED
+        self._drop(error)
+        if was_subscribed and self._failure is None:
+            await self._deliver(Disconnected(str(error)))
+
+    def _drop(self, error: MesosWmError) -> None:
+        logger.warning("%s", error)
+        self._last_error = error
+        self._subscribed.clear()
+        self._session.dropped(self._clock(), str(error))
+        self._check_gave_up()
+
+    def _check_gave_up(self) -> None:
+        session = self._session
+        if session.state is SessionState.STOPPED and self._failure is None and session.failure:
+            error = self._last_error
+            self._failure = (
+                type(error)(session.failure)
+                if error is not None
+                else (SubscriptionLost(session.failure))
+            )
+
+    async def _dispatch(self, event: SchedulerEvent) -> None:
+        session = self._session
+        now = self._clock()
+        if isinstance(event, Subscribed):
+            session.subscribed(event.framework_id, event.heartbeat_interval_seconds, now)
+            logger.info("subscribed as framework %s to %s", event.framework_id, session.master_url)
+            self._subscribed.set()
+        elif isinstance(event, Error):
+            self._fail(SubscriptionLost(f"the master sent ERROR: {event.message}"))
+        else:
+            session.event_received(now)
+        await self._deliver(event)
+        if self._auto_acknowledge and isinstance(event, Update) and self._failure is None:
+            try:
+                await self.acknowledge(event)
+            except MesosWmError as exc:
+                logger.warning("could not acknowledge update of task %s: %s", event.task_id, exc)
+        session.handled(self._clock())
+
+    async def _deliver(self, event: DriverEvent) -> None:
+        self._in_handler = True
+        try:
+            await self._handler(event)
+        except Exception as exc:
+            logger.exception("the scheduler event handler raised on %s", type(event).__name__)
+            self._fail(exc)
+        finally:
+            self._in_handler = False
+
+    def _fail(self, error: BaseException) -> None:
+        if self._failure is None:
+            self._failure = error
+        self._session.failed(str(error))
+        self._subscribed.clear()
+
+    # -- calls -----------------------------------------------------------------------------
+
+    async def _send(self, build: CallBuilder) -> None:
+        framework_id, stream_id, url = self._session.require_subscribed()
+        assert self._calls_http is not None
+        call = build(framework_id)
+        data = encode_call(call)
+        headers = {**self._options.headers(), "Mesos-Stream-Id": stream_id}
+        what = f"{call['type']} to {url}"
+        for attempt in range(self._call_retries + 1):
+            try:
+                async with self._calls_http.post(
+                    url + SCHEDULER_PATH,
+                    data=data,
+                    headers=headers,
+                    allow_redirects=False,
+                    timeout=aiohttp.ClientTimeout(
+                        total=self._options.call_timeout,
+                        sock_connect=self._options.connect_timeout,
+                    ),
+                ) as response:
+                    body = await response.read()
+                    status = response.status
+                    location = response.headers.get("Location")
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                raise translate_client_error(exc, what) from exc
+            if status in (200, 202):
+                return
+            error = error_for_status(status, body, location)
+            if status == 503 and attempt < self._call_retries:
+                await asyncio.sleep(self._backoff.delay(attempt, self._rng))
+                continue
+            raise error
+        raise TransportError(f"{what}: retries exhausted")  # pragma: no cover
+
+    def _note_suppressed(self, roles: Iterable[str], suppressed: bool) -> None:
+        if suppressed:
+            self._session.note_suppressed(roles)
+        else:
+            self._session.note_revived(roles)
+
+    def _note_framework_info(self, framework_info: Mapping[str, Any]) -> None:
+        self._session.update_framework_info(framework_info)
