@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PAGES = (
     "index", "quickstart", "overview", "task-model", "workflows", "python-api", "cluster",
-    "testing", "pymesos", "operations", "cli", "api", "benchmarks",
+    "testing", "pymesos", "operations", "cli", "api", "api/errors", "benchmarks",
 )
 BUILD_PACKAGES = ("sphinx", "myst_parser", "furo", "sphinx_click")
 
@@ -75,7 +75,7 @@ def test_cli_reference_is_generated_from_the_click_group(site: Path) -> None:
 
 
 def test_api_reference_documents_the_error_tree(site: Path) -> None:
-    text = text_of(site / "api.html")
+    text = text_of(site / "api" / "errors.html")
     for name in ("MesosWmError", "MasterRejected", "SpecError", "QueueError"):
         assert name in text, name
 
