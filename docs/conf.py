@@ -6,7 +6,9 @@ Build it with ``sphinx-build -W --keep-going -b html docs docs/_build/html``.
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
+from collections.abc import Set
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -50,6 +52,44 @@ html_theme = "furo"
 html_title = f"mesos_wm {release}"
 
 BENCHMARK_MARKER = "<!-- benchmark-figures -->"
+COMPONENTS_MARKER = "<!-- component-pages -->"
+TOCTREE = re.compile(r"```\{toctree\}\n(.*?)```", re.S)
+
+
+def component_pages(index_source: str) -> list[str]:
+    """Return the top-level pages that no toctree of the index lists, sorted.
+
+    Engineers of the components (queue, matcher, executor, ...) add their own pages; they
+    appear under "Components" as soon as they exist, so a new page never leaves the build
+    with an orphan warning.
+    """
+    listed = {
+        line.strip()
+        for block in TOCTREE.findall(index_source)
+        for line in block.splitlines()
+        if line.strip() and not line.lstrip().startswith(":")
+    }
+    return sorted(
+        path.stem for path in DOCS.glob("*.md") if path.stem not in listed | {"index"}
+    )
+
+
+def _insert_component_pages(app: Sphinx, docname: str, source: list[str]) -> None:
+    if docname != "index" or COMPONENTS_MARKER not in source[0]:
+        return
+    pages = component_pages(source[0])
+    toctree = (
+        "```{toctree}\n:maxdepth: 2\n:caption: Components\n\n" + "\n".join(pages) + "\n```\n"
+        if pages
+        else ""
+    )
+    source[0] = source[0].replace(COMPONENTS_MARKER, toctree)
+
+
+def _reread_index_when_pages_come_or_go(
+    app: Sphinx, env: object, added: Set[str], changed: Set[str], removed: Set[str]
+) -> list[str]:
+    return ["index"] if added or removed else []
 
 
 def _insert_benchmark_figures(app: Sphinx, docname: str, source: list[str]) -> None:
@@ -66,6 +106,8 @@ def _insert_benchmark_figures(app: Sphinx, docname: str, source: list[str]) -> N
 
 
 def setup(app: Sphinx) -> dict[str, object]:
-    """Connect the benchmark figures to the build."""
+    """Connect the generated parts (component pages, benchmark figures) to the build."""
+    app.connect("source-read", _insert_component_pages)
     app.connect("source-read", _insert_benchmark_figures)
+    app.connect("env-get-outdated", _reread_index_when_pages_come_or_go)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -110,6 +110,22 @@ def test_recorded_benchmark_runs_appear_on_the_page(tmp_path: Path) -> None:
     assert ("<svg" in page) == (importlib.util.find_spec("matplotlib") is not None)
 
 
+def test_component_pages_join_the_navigation_when_they_appear(tmp_path: Path) -> None:
+    source = tmp_path / "docs"
+    shutil.copytree(DOCS, source, ignore=shutil.ignore_patterns("_build"))
+    for stem in ("queue", "matcher", "executor"):
+        (source / f"{stem}.md").unlink(missing_ok=True)
+    (source / "queue.md").write_text("# The queue\n\nHow the queue works.\n")
+    (source / "matcher.md").write_text("# The matcher\n\nHow offers are matched.\n")
+    out = tmp_path / "html"
+    result = build(source, out)
+    assert result.returncode == 0, result.stdout + result.stderr
+    index = (out / "index.html").read_text()
+    assert 'href="queue.html"' in index and 'href="matcher.html"' in index
+    assert "Components" in text_of(out / "index.html")
+    assert not (out / "executor.html").exists()
+
+
 def test_flatten_keeps_numeric_leaves_with_dotted_names() -> None:
     flat = plot_benchmarks.flatten(
         {"p99_ms": 3, "ok": True, "name": "x", "sweep": {"1m": 2.5, "runs": [1]},
