@@ -98,7 +98,7 @@ apt_install() {
   local missing=()
   local pkg
   for pkg in "$@"; do
-    dpkg-query -W -f='${Status}' "${pkg}" 2>/dev/null | grep -q 'install ok installed' \
+    [[ "$(dpkg-query -W -f='${Status}' "${pkg}" 2>/dev/null)" == "install ok installed" ]] \
       || missing+=("${pkg}")
   done
   if ((${#missing[@]})); then
@@ -117,7 +117,7 @@ setup_aventer_repo() {
   # shellcheck source=/dev/null
   codename="$(. /etc/os-release && printf '%s' "${VERSION_CODENAME}")"
   [[ -n "${codename}" ]] || die "cannot read VERSION_CODENAME from /etc/os-release"
-  apt_install ca-certificates curl gnupg
+  apt_install ca-certificates curl
   if [[ ! -s "${AVENTER_KEY}" ]]; then
     log "fetching AVENTER's signing key"
     install -d -m 0755 /etc/apt/keyrings
@@ -142,14 +142,24 @@ EOF
   fi
 }
 
+# Install aventer-mesos and stop the packaged daemons this VM must not run. The package holds
+# both daemons and may start its own units on install; the unit of the daemon this VM does
+# run is replaced by ours (a unit in /etc wins over one in /lib).
 install_mesos() {
+  local unwanted unit
   setup_aventer_repo
   apt_install aventer-mesos
-  # The package may ship its own mesos-master/mesos-agent units; ours (in /etc, which wins
-  # over /lib) replace them, and the legacy "slave" unit must not run beside ours.
-  systemctl disable --now mesos-slave.service >/dev/null 2>&1 || true
-  command -v mesos-agent >/dev/null || die "aventer-mesos installed no mesos-agent binary"
-  mesos-agent --help >/dev/null || die "mesos-agent does not start; see the output above"
+  case "$1" in
+    master) unwanted=(mesos-agent mesos-slave) ;;
+    agent) unwanted=(mesos-master mesos-slave) ;;
+  esac
+  for unit in "${unwanted[@]}"; do
+    if systemctl cat "${unit}.service" >/dev/null 2>&1; then
+      systemctl disable --now "${unit}.service" >/dev/null 2>&1 || true
+    fi
+  done
+  command -v "mesos-$1" >/dev/null || die "aventer-mesos installed no mesos-$1 binary"
+  "mesos-$1" --help >/dev/null || die "mesos-$1 does not start; see the output above"
 }
 
 # Write and (re)start a systemd unit running BINARY with the flags printed by FLAGS_FN.
@@ -220,14 +230,20 @@ install_mesos_wm() {
     || die "mesos_wm needs Python 3.11+; use an Ubuntu 24.04 box (MESOS_WM_BOX)"
   [[ -f "${PROJECT}/setup.cfg" ]] || die "project folder ${PROJECT} is not synced"
   [[ -x "${VENV}/bin/python" ]] || python3 -m venv "${VENV}"
+  # Build from a copy, so that nothing is written into the synced folder on the host.
+  local src
+  src="$(mktemp -d)"
+  tar -C "${PROJECT}" --exclude=./.git --exclude=./.venv --exclude=./vagrant/.vagrant -cf - . \
+    | tar -C "${src}" -xf -
   log "installing mesos_wm from ${PROJECT} into ${VENV}"
-  "${VENV}/bin/pip" install --quiet --disable-pip-version-check "${PROJECT}"
+  "${VENV}/bin/pip" install --quiet --disable-pip-version-check "${src}"
+  rm -rf "${src}"
   ln -sfn "${VENV}/bin/mesos-wm" /usr/local/bin/mesos-wm
 }
 
 provision_master() {
   install_zookeeper
-  install_mesos
+  install_mesos master
   install -d -m 0755 /var/lib/mesos/master
   write_unit mesos-master mesos-master master_flags "Mesos master" zookeeper.service
   wait_for_port "${NODE_IP}" 5050 "mesos-master"
@@ -240,7 +256,7 @@ provision_agent() {
     apt_install docker.io
     systemctl enable --now docker.service
   fi
-  install_mesos
+  install_mesos agent
   install -d -m 0755 /var/lib/mesos/agent
   write_unit mesos-agent mesos-agent agent_flags "Mesos agent" ""
   wait_for_port "${NODE_IP}" 5051 "mesos-agent"
