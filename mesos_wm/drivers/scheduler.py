@@ -34,13 +34,13 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 import aiohttp
 
 from mesos_wm.drivers.detector import MasterDetector, make_detector
+from mesos_wm.drivers.events import Disconnected
 from mesos_wm.drivers.scheduler_api import CallBuilder, SchedulerCalls
 from mesos_wm.drivers.transport import (
     HttpOptions,
@@ -70,17 +70,6 @@ __all__ = ["SCHEDULER_PATH", "Disconnected", "DriverEvent", "EventHandler", "Sch
 logger = logging.getLogger(__name__)
 
 SCHEDULER_PATH = "/api/v1/scheduler"
-
-
-@dataclass(frozen=True)
-class Disconnected:
-    """The subscription was lost; the driver resubscribes unless it is stopping.
-
-    Attributes:
-        reason: what happened (stream ended, heartbeat missed, leader changed, ...).
-    """
-
-    reason: str
 
 
 DriverEvent = SchedulerEvent | Disconnected

@@ -53,17 +53,19 @@ class FakeStream:
         response: web.StreamResponse,
         stream_id: str,
         validator: Validator | None,
+        event_type: str = "mesos.v1.scheduler.Event",
     ) -> None:
         self.request = request
         self.response = response
         self.stream_id = stream_id
         self._validator = validator
+        self._event_type = event_type
         self.finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     async def send(self, event: dict[str, Any]) -> None:
         """Send one event as one RecordIO record in one HTTP chunk."""
         if self._validator is not None:
-            self._validator("mesos.v1.scheduler.Event", event)
+            self._validator(self._event_type, event)
         await self.send_raw(encode(json.dumps(event).encode()))
 
     async def send_raw(self, *chunks: bytes, pause: float = 0.0) -> None:

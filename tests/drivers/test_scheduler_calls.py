@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 import pytest
 
-from mesos_wm.drivers.scheduler import Disconnected, SchedulerDriver
+from mesos_wm.drivers.events import Disconnected
+from mesos_wm.drivers.scheduler import SchedulerDriver
 from mesos_wm.errors import LocalProtocolError, MasterRejected, NotLeader, NotSubscribed
 from mesos_wm.wire import scheduler_calls
 from mesos_wm.wire.scheduler_events import Offers, Subscribed, Update

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from kazoo.client import KazooClient
 
-from mesos_wm.drivers.scheduler import Disconnected, SchedulerDriver
+from mesos_wm.drivers.events import Disconnected
+from mesos_wm.drivers.scheduler import SchedulerDriver
 from mesos_wm.errors import AuthenticationFailed, ConnectError
 from mesos_wm.wire.scheduler_events import Subscribed
 from tests.drivers.conftest import Recorder

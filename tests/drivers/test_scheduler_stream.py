@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from mesos_wm.drivers.scheduler import Disconnected, SchedulerDriver
+from mesos_wm.drivers.events import Disconnected
+from mesos_wm.drivers.scheduler import SchedulerDriver
 from mesos_wm.errors import AuthenticationFailed, MasterRejected, SubscriptionLost
 from mesos_wm.wire.recordio import encode
 from mesos_wm.wire.scheduler_events import Error, Heartbeat, Offers, Subscribed
