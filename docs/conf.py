@@ -17,6 +17,7 @@ DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS))
 sys.path.insert(0, str(DOCS.parent))
 
+import build_status  # noqa: E402
 import plot_benchmarks  # noqa: E402
 
 from mesos_wm import __version__  # noqa: E402
@@ -53,6 +54,7 @@ html_title = f"mesos_wm {release}"
 
 BENCHMARK_MARKER = "<!-- benchmark-figures -->"
 COMPONENTS_MARKER = "<!-- component-pages -->"
+STATUS_MARKER = "<!-- build-status -->"
 TOCTREE = re.compile(r"```\{toctree\}\n(.*?)```", re.S)
 
 
@@ -83,7 +85,9 @@ def _insert_component_pages(app: Sphinx, docname: str, source: list[str]) -> Non
         if pages
         else ""
     )
-    source[0] = source[0].replace(COMPONENTS_MARKER, toctree)
+    source[0] = source[0].replace(COMPONENTS_MARKER, toctree).replace(
+        STATUS_MARKER, build_status.render_markdown()
+    )
 
 
 def _reread_index_when_pages_come_or_go(

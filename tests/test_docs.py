@@ -25,8 +25,8 @@ PAGES = (
 BUILD_PACKAGES = ("sphinx", "myst_parser", "furo", "sphinx_click")
 
 
-def load_plot_benchmarks() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("plot_benchmarks", DOCS / "plot_benchmarks.py")
+def load_docs_module(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, DOCS / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -34,7 +34,8 @@ def load_plot_benchmarks() -> ModuleType:
     return module
 
 
-plot_benchmarks = load_plot_benchmarks()
+plot_benchmarks = load_docs_module("plot_benchmarks")
+build_status = load_docs_module("build_status")
 
 
 def build(source: Path, out: Path) -> subprocess.CompletedProcess[str]:
@@ -78,6 +79,24 @@ def test_api_reference_documents_the_error_tree(site: Path) -> None:
     text = text_of(site / "api" / "errors.html")
     for name in ("MesosWmError", "MasterRejected", "SpecError", "QueueError"):
         assert name in text, name
+
+
+def test_front_page_tells_which_features_this_build_contains(site: Path) -> None:
+    text = text_of(site / "index.html")
+    assert "in this build" in text
+    row = re.search(r"Mesos v1 wire protocol \(RecordIO, calls, events\) (\S+)", text)
+    assert row is not None and row.group(1) == "available"
+    assert text.count("available") + text.count("planned (issue") >= len(build_status.FEATURES)
+
+
+def test_build_status_imports_what_provides_each_feature() -> None:
+    assert build_status.provided("mesos_wm.errors:MesosWmError")
+    assert build_status.provided("mesos_wm.errors:MasterRejected.__init__")
+    assert not build_status.provided("mesos_wm.errors:NoSuchError")
+    assert not build_status.provided("mesos_wm.no_such_module")
+    assert not build_status.provided("cli:no-such-command")
+    feature = build_status.Feature("x", "mesos_wm.no_such_module", 99)
+    assert "| x | planned (issue 99) |" in build_status.render_markdown((feature,))
 
 
 def test_quick_start_explains_the_readme_commands_verbatim() -> None:
