@@ -27,6 +27,11 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+from mesos_wm.cli.executor_command import executor as executor_command  # noqa: E402
+
+cli.add_command(executor_command)
+
+
 def main() -> None:
     """Entry point of the ``mesos-wm`` console script."""
     cli(prog_name="mesos-wm")

@@ -35,6 +35,7 @@ from typing import Any
 
 from google.protobuf.message import DecodeError
 
+from mesos_wm.errors import MesosWmError
 from mesos_wm.executor.context import ExecutorSettings, JobBoard, TaskContext
 from mesos_wm.executor.execute import execute, fill_result
 from mesos_wm.executor.outcome import Outcome, TaskOutcome, invalid
@@ -279,14 +280,14 @@ class ExecutorRunner:
             outcome.reason,
             outcome.result.SerializeToString(),
         )
-        try:
-            await self._report(report)
-        except Exception:
-            log.exception("could not report the end of task %s", attempt.task_id)
+        await self._report(report)
 
     async def _report(self, report: StatusReport) -> None:
         log.info(
             "task %s: %s%s", report.task_id, report.state.value,
             f" ({report.message})" if report.message else "",
         )
-        await self._send(report)
+        try:
+            await self._send(report)
+        except MesosWmError as exc:
+            log.warning("could not send %s of task %s: %s", report.state.value, report.task_id, exc)
