@@ -242,7 +242,9 @@ class SchedulerDriver(SchedulerCalls):
     async def stop(self, *, teardown: bool = False) -> None:
         """Stop the driver; the framework stays registered until its failover timeout.
 
-        Safe to call from the handler and more than once.
+        Safe to call more than once.  Called while the handler is running (from the
+        handler or from another task), it returns at once and the driver stops as soon as
+        the handler returns; :meth:`join` waits for that.
 
         Args:
             teardown: first send TEARDOWN, so the master kills every task of the
@@ -296,10 +298,9 @@ class SchedulerDriver(SchedulerCalls):
         self._subscribed.clear()
         self._interrupt("driver stopped")
         task = self._run_task
-        if task is None or asyncio.current_task() in (task, self._attempt_task):
+        if task is None or self._in_handler or asyncio.current_task() is task:
             return
-        if not self._in_handler:
-            task.cancel()
+        task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.shield(task)
 
@@ -516,6 +517,21 @@ class SchedulerDriver(SchedulerCalls):
         self._subscribed.clear()
 
     # -- calls -----------------------------------------------------------------------------
+
+    async def call(self, build: CallBuilder) -> None:
+        """Send a Call that the typed methods do not cover.
+
+        Args:
+            build: returns the whole Call JSON given the framework id, e.g.
+                ``lambda fid: scheduler_calls.decline(fid, ["o-1"])``.
+
+        Raises:
+            NotSubscribed: no active subscription.
+            MasterRejected: the master answered 4xx (its message says why).
+            NotLeader: the master kept answering 503.
+            TransportError: the master could not be reached.
+        """
+        await self._send(build)
 
     async def _send(self, build: CallBuilder) -> None:
         framework_id, stream_id, url = self._session.require_subscribed()

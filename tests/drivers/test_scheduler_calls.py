@@ -276,7 +276,7 @@ async def test_the_fake_master_judges_calls_with_the_mesos_protos(
         pytest.skip("the conformance oracle is not available here")
     driver = await subscribed(make_driver)
     with pytest.raises(MasterRejected, match="offerIds"):
-        await driver._send(
+        await driver.call(
             lambda fid: {
                 "type": "DECLINE",
                 "framework_id": {"value": fid},

@@ -327,3 +327,27 @@ async def test_give_up_after_reports_the_last_connection_error(make_driver: Make
 
     with pytest.raises(ConnectError, match="no subscription for 0.2s"):
         await asyncio.wait_for(driver.join(), 5)
+
+
+async def test_stop_while_the_handler_runs_returns_and_join_waits_for_the_handler(
+    fake_master: FakeMaster, make_driver: MakeDriver, recorder: Recorder
+) -> None:
+    release = asyncio.Event()
+
+    async def slow(event: object) -> None:
+        if isinstance(event, Offers):
+            await release.wait()
+
+    recorder.on_event = slow
+    driver = make_driver()
+    await driver.start()
+    stream = await fake_master.next_stream()
+    await stream.send(offers_event("o-1"))
+    await recorder.next(Offers)
+    await asyncio.wait_for(driver.stop(), 1)
+    joining = asyncio.ensure_future(driver.join())
+    await asyncio.sleep(0.05)
+    assert not joining.done()
+    release.set()
+    await asyncio.wait_for(joining, 5)
+    assert driver.state is SessionState.STOPPED
