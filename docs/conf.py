@@ -81,7 +81,7 @@ def _insert_component_pages(app: Sphinx, docname: str, source: list[str]) -> Non
         return
     pages = component_pages(source[0])
     toctree = (
-        "```{toctree}\n:maxdepth: 2\n:caption: Components\n\n" + "\n".join(pages) + "\n```\n"
+        "```{toctree}\n:maxdepth: 1\n:caption: Components\n\n" + "\n".join(pages) + "\n```\n"
         if pages
         else ""
     )
