@@ -3,4 +3,5 @@
 pytest_plugins: list[str] = [
     "tests.fixtures.zookeeper",
     "tests.fixtures.conformance",
+    "tests.fixtures.postgres",
 ]

@@ -1,0 +1,233 @@
+"""The in-memory ready index: every QUEUED task, compactly, in the order the matcher takes.
+
+Entries live in parallel typed arrays (one slot per entry) instead of an object per task,
+and refer to interned shapes and workflows by id, so a million ready tasks cost about 200
+bytes each rather than ~760 for a dict per task.  Each priority has a FIFO bucket of slots;
+removal marks a slot dead and the arrays are compacted once dead slots outnumber live
+ones, so every operation is amortised O(1) and iteration is in (priority desc, FIFO) order.
+
+:class:`Timers` holds tasks whose dependencies are met but whose ``not_before`` (a start
+time or a retry backoff) is in the future.
+"""
+
+from __future__ import annotations
+
+import heapq
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+
+from mesos_wm.queue.model import TaskShape
+from mesos_wm.queue.records import ReadyTask
+
+_COMPACT_MIN = 4096
+
+Row = tuple[int, int, str, int, int, int, float]
+"""A ready entry: (key, workflow row, task id, shape id, priority, attempts so far, queued_at)."""
+
+
+class ReadyIndex:
+    """QUEUED tasks by priority (highest first), first come first served within one."""
+
+    def __init__(self) -> None:
+        self.shapes: dict[int, TaskShape] = {}
+        self.workflows: dict[int, tuple[str, str]] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        self._key = array("q")
+        self._wf = array("q")
+        self._shape = array("i")
+        self._prio = array("i")
+        self._attempts = array("i")
+        self._queued = array("d")
+        self._names: list[str] = []
+        self._alive = bytearray()
+        self._slot: dict[int, int] = {}
+        self._buckets: dict[int, array[int]] = {}
+        self._heads: dict[int, int] = {}
+        self._per_workflow: dict[int, int] = {}
+        self._dead = 0
+
+    def __len__(self) -> int:
+        return len(self._slot)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._slot
+
+    def add(self, row: Row) -> bool:
+        """Add one entry at the back of its priority's queue.
+
+        Returns:
+            False if the key was already in the index (nothing changes).
+        """
+        key = row[0]
+        if key in self._slot:
+            return False
+        slot = len(self._key)
+        self._key.append(key)
+        self._wf.append(row[1])
+        self._names.append(row[2])
+        self._shape.append(row[3])
+        self._prio.append(row[4])
+        self._attempts.append(row[5])
+        self._queued.append(row[6])
+        self._alive.append(1)
+        self._slot[key] = slot
+        self._per_workflow[row[1]] = self._per_workflow.get(row[1], 0) + 1
+        bucket = self._buckets.get(row[4])
+        if bucket is None:
+            bucket = self._buckets[row[4]] = array("i")
+            self._heads[row[4]] = 0
+        bucket.append(slot)
+        return True
+
+    def load(self, rows: Sequence[Row]) -> None:
+        """Replace the contents with ``rows``, already sorted by (priority desc, queued_at).
+
+        Builds the arrays column by column, which is much faster than :meth:`add` per row.
+        """
+        self._reset()
+        if not rows:
+            return
+        keys, wfs, names, shapes, prios, attempts, queued = zip(*rows, strict=True)
+        self._key = array("q", keys)
+        self._wf = array("q", wfs)
+        self._names = list(names)
+        self._shape = array("i", shapes)
+        self._prio = array("i", prios)
+        self._attempts = array("i", attempts)
+        self._queued = array("d", queued)
+        self._alive = bytearray(b"\x01") * len(keys)
+        self._slot = dict(zip(keys, range(len(keys)), strict=True))
+        if len(self._slot) != len(keys):
+            raise ValueError("duplicate keys in the ready rows")
+        self._per_workflow = dict(Counter(wfs))
+        start = 0
+        for end in range(1, len(prios) + 1):
+            if end == len(prios) or prios[end] != prios[start]:
+                bucket = self._buckets.setdefault(prios[start], array("i"))
+                self._heads.setdefault(prios[start], 0)
+                bucket.extend(range(start, end))
+                start = end
+
+    def remove(self, key: int) -> bool:
+        """Remove an entry; returns False if it was not in the index."""
+        slot = self._slot.pop(key, None)
+        if slot is None:
+            return False
+        self._alive[slot] = 0
+        self._dead += 1
+        wf = self._wf[slot]
+        left = self._per_workflow[wf] - 1
+        if left:
+            self._per_workflow[wf] = left
+        else:
+            del self._per_workflow[wf]
+        if self._dead > _COMPACT_MIN and self._dead > len(self._slot):
+            self._compact()
+        return True
+
+    def _compact(self) -> None:
+        rows = [self._row(slot) for slot in self._slots()]
+        shapes, workflows = self.shapes, self.workflows
+        self._reset()
+        for row in rows:
+            self.add(row)
+        self.shapes, self.workflows = shapes, workflows
+
+    def _row(self, slot: int) -> Row:
+        return (
+            self._key[slot],
+            self._wf[slot],
+            self._names[slot],
+            self._shape[slot],
+            self._prio[slot],
+            self._attempts[slot],
+            self._queued[slot],
+        )
+
+    def _slots(self) -> Iterator[int]:
+        alive = self._alive
+        for prio in sorted(self._buckets, reverse=True):
+            bucket = self._buckets[prio]
+            head = self._heads[prio]
+            while head < len(bucket) and not alive[bucket[head]]:
+                head += 1
+            self._heads[prio] = head
+            for i in range(head, len(bucket)):
+                slot = bucket[i]
+                if alive[slot]:
+                    yield slot
+
+    def rows(self, limit: int | None = None) -> list[Row]:
+        """Return up to ``limit`` entries in matching order."""
+        out: list[Row] = []
+        if limit is not None and limit <= 0:
+            return out
+        for slot in self._slots():
+            out.append(self._row(slot))
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+    def tasks(self, limit: int | None = None) -> list[ReadyTask]:
+        """Return up to ``limit`` ready tasks in matching order, as :class:`ReadyTask`."""
+        out = []
+        for key, wf, name, shape, prio, attempts, queued in self.rows(limit):
+            workflow_id, owner = self.workflows[wf]
+            out.append(
+                ReadyTask(key, workflow_id, name, owner, prio, attempts + 1,
+                          self.shapes[shape], queued)
+            )
+        return out
+
+    def keys_of_workflow(self, wf: int) -> list[int]:
+        """Return the keys of one workflow's entries (a scan unless it has none)."""
+        if wf not in self._per_workflow:
+            return []
+        return [self._key[s] for s in self._slot.values() if self._wf[s] == wf]
+
+
+class Timers:
+    """Tasks waiting only for their ``not_before`` time; a heap with lazy removal."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int]] = []
+        self._due: dict[int, float] = {}
+
+    def __len__(self) -> int:
+        return len(self._due)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._due
+
+    def set(self, key: int, not_before: float) -> None:
+        """Wake ``key`` at ``not_before`` (replacing an earlier setting)."""
+        self._due[key] = not_before
+        heapq.heappush(self._heap, (not_before, key))
+
+    def discard(self, key: int) -> None:
+        """Forget ``key`` if it is waiting."""
+        self._due.pop(key, None)
+
+    def load(self, items: Iterable[tuple[int, float]]) -> None:
+        """Replace the contents with (key, not_before) pairs."""
+        self._due = dict(items)
+        self._heap = [(t, k) for k, t in self._due.items()]
+        heapq.heapify(self._heap)
+
+    def next_time(self) -> float | None:
+        """Return the earliest wake-up time, or None."""
+        while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][0]:
+            heapq.heappop(self._heap)
+        return self._heap[0][0] if self._heap else None
+
+    def pop_due(self, now: float) -> list[int]:
+        """Remove and return the keys whose time has come."""
+        out = []
+        while (t := self.next_time()) is not None and t <= now:
+            _, key = heapq.heappop(self._heap)
+            del self._due[key]
+            out.append(key)
+        return out

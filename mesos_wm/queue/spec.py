@@ -1,0 +1,506 @@
+"""Workflow files (YAML or JSON, see WORKFLOW_FORMAT.md) into :class:`Workflow` values.
+
+Every problem is collected with its location (``workflows[1].tasks[2].resources.cpus``)
+and reported together in one :class:`~mesos_wm.errors.SpecError`; unknown keys are errors.
+Only :func:`load_file` touches the file system.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import yaml
+
+from mesos_wm.errors import SpecError, SpecProblem
+from mesos_wm.queue import validation
+from mesos_wm.queue.model import (
+    Constraint,
+    Direction,
+    Operator,
+    Resources,
+    RetryPolicy,
+    Staging,
+    StagingSource,
+    TaskDef,
+    TaskShape,
+    Workflow,
+    resolve_priority,
+)
+from mesos_wm.queue.states import RunOn
+
+WORKFLOW_KEYS = frozenset(
+    {"id", "name", "owner", "priority", "labels", "not_before", "defaults", "tasks",
+     "working_directory"}
+)
+DEFAULT_KEYS = frozenset(
+    {"resources", "retries", "timeouts", "wall_time", "env", "image", "constraints",
+     "priority", "run_on", "kill_grace_period", "params"}
+)
+TASK_KEYS = DEFAULT_KEYS | frozenset(
+    {"id", "type", "depends_on", "command", "direction", "source", "sources", "destination",
+     "outputs", "sha256", "max_bytes", "permissions", "fetch_period"}
+)
+MERGED = frozenset({"resources", "retries", "timeouts", "env", "params"})
+RESOURCE_KEYS = frozenset({"cpus", "mem", "disk", "gpus", "ports", "custom"})
+RETRY_KEYS = frozenset({"max", "backoff", "max_backoff", "max_infra"})
+TIMEOUT_KEYS = frozenset({"offer_wait", "staging"})
+SOURCE_KEYS = frozenset({"uri", "destination", "sha256", "max_bytes"})
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+T = TypeVar("T")
+
+
+def parse_duration(value: object) -> float:
+    """Parse ``500ms``, ``30s``, ``5m``, ``2h``, ``1d``, ``1h30m`` or a number of seconds.
+
+    Raises:
+        ValueError: anything else.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        parts = _DURATION.findall(text)
+        if parts and "".join(n + u for n, u in parts) == text:
+            return sum(float(n) * _UNITS[u] for n, u in parts)
+    raise ValueError(f"{value!r} is not a duration (e.g. 500ms, 30s, 5m, 2h, 1d)")
+
+
+def parse_time(value: object) -> float:
+    """Parse an RFC 3339 time (with a time zone) or POSIX seconds into POSIX seconds.
+
+    Raises:
+        ValueError: anything else, including times without a zone.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not an RFC 3339 time") from None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("a time needs a time zone (Z or +hh:mm)")
+        return value.timestamp()
+    if isinstance(value, date):
+        raise ValueError("a date needs a time and zone (e.g. 2026-12-01T08:00:00Z)")
+    raise ValueError(f"{value!r} is not an RFC 3339 time")
+
+
+class _Reader:
+    """Collects problems while converting raw values; every getter returns a safe value."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.problems: list[SpecProblem] = []
+
+    def add(self, loc: str, message: str) -> None:
+        self.problems.append(SpecProblem(self.prefix + loc, message))
+
+    def mapping(self, value: object, loc: str, keys: frozenset[str] | None) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            self.add(loc, f"must be a mapping, not {type(value).__name__}")
+            return {}
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                self.add(loc, f"key {key!r} must be a string")
+            elif keys is not None and key not in keys:
+                self.add(_join(loc, key), f"unknown key (allowed: {', '.join(sorted(keys))})")
+            else:
+                out[key] = item
+        return out
+
+    def convert(self, value: object, loc: str, fn: Callable[[object], T], default: T) -> T:
+        try:
+            return fn(value)
+        except (ValueError, TypeError) as exc:
+            self.add(loc, str(exc))
+            return default
+
+    def string(self, value: object, loc: str, default: str = "") -> str:
+        if isinstance(value, str):
+            return value
+        self.add(loc, f"must be a string, not {type(value).__name__}")
+        return default
+
+    def number(self, value: object, loc: str, default: float) -> float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        self.add(loc, f"must be a number, not {value!r}")
+        return default
+
+    def integer(self, value: object, loc: str, default: int) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        self.add(loc, f"must be an integer, not {value!r}")
+        return default
+
+    def str_map(self, value: object, loc: str) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for key, item in self.mapping(value, loc, None).items():
+            if isinstance(item, str):
+                out[key] = item
+            elif isinstance(item, int | float) and not isinstance(item, bool):
+                out[key] = str(item)
+            else:
+                self.add(_join(loc, key), f"must be a string, not {item!r}")
+        return out
+
+    def str_list(self, value: object, loc: str) -> tuple[str, ...]:
+        if isinstance(value, str):
+            return (value,)
+        if not isinstance(value, list):
+            self.add(loc, "must be a list of strings")
+            return ()
+        return tuple(self.string(v, f"{loc}[{j}]") for j, v in enumerate(value))
+
+
+def _join(loc: str, key: str) -> str:
+    return f"{loc}.{key}" if loc else key
+
+
+def parse_workflows(doc: object, source: str | None = None) -> list[Workflow]:
+    """Turn a parsed YAML/JSON document into workflows, checking everything.
+
+    Args:
+        doc: one workflow mapping, or a mapping with a ``workflows`` list.
+        source: the file name, for error messages.
+
+    Returns:
+        The workflows, in file order.
+
+    Raises:
+        SpecError: with every problem found, each located.
+    """
+    if isinstance(doc, Mapping) and "workflows" in doc:
+        reader = _Reader("")
+        reader.mapping(doc, "", frozenset({"workflows"}))
+        items = doc["workflows"]
+        if not isinstance(items, list) or not items:
+            reader.add("workflows", "must be a non-empty list of workflows")
+            raise SpecError(reader.problems, source)
+        problems = list(reader.problems)
+        workflows = []
+        for k, item in enumerate(items):
+            workflow, found = _workflow(item, f"workflows[{k}].")
+            workflows.append(workflow)
+            problems.extend(found)
+        seen: dict[str, int] = {}
+        for k, w in enumerate(workflows):
+            if w.id in seen:
+                problems.append(
+                    SpecProblem(f"workflows[{k}].id", f"duplicate workflow id {w.id!r}")
+                )
+            seen.setdefault(w.id, k)
+    else:
+        workflow, problems = _workflow(doc, "")
+        workflows = [workflow]
+    if problems:
+        raise SpecError(problems, source)
+    return workflows
+
+
+def _workflow(doc: object, prefix: str) -> tuple[Workflow, list[SpecProblem]]:
+    r = _Reader(prefix)
+    if not isinstance(doc, Mapping):
+        r.add("", f"a workflow must be a mapping, not {type(doc).__name__}")
+        return Workflow(id="", tasks=()), r.problems
+    raw = r.mapping(doc, "", WORKFLOW_KEYS)
+    for key in ("id", "tasks"):
+        if key not in doc:
+            r.add(key, "is required")
+    defaults = r.mapping(raw.get("defaults"), "defaults", DEFAULT_KEYS)
+    tasks_raw = raw.get("tasks", [])
+    if not isinstance(tasks_raw, list):
+        r.add("tasks", "must be a list of tasks")
+        tasks_raw = []
+    priority = r.convert(raw.get("priority", 0), "priority", _priority, 0)
+    shapes: dict[TaskShape, TaskShape] = {}
+    tasks = tuple(
+        _task(r, item, f"tasks[{i}]", defaults, shapes) for i, item in enumerate(tasks_raw)
+    )
+    workflow = Workflow(
+        id=r.string(raw.get("id", ""), "id"),
+        tasks=tasks,
+        name=None if raw.get("name") is None else r.string(raw["name"], "name"),
+        owner=r.string(raw.get("owner", "default"), "owner", "default"),
+        priority=priority,
+        labels=r.str_map(raw.get("labels"), "labels"),
+        not_before=None
+        if raw.get("not_before") is None
+        else r.convert(raw["not_before"], "not_before", parse_time, None),
+        working_directory=None
+        if raw.get("working_directory") is None
+        else r.string(raw["working_directory"], "working_directory"),
+    )
+    known = {p.location for p in r.problems}
+    for p in validation.problems(workflow):
+        location = prefix + p.location
+        if location not in known:
+            r.problems.append(SpecProblem(location, p.message))
+    return workflow, r.problems
+
+
+def _priority(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"must be URGENT, NORMAL or an integer, not {value!r}")
+    return resolve_priority(value)
+
+
+def _task(
+    r: _Reader,
+    item: object,
+    loc: str,
+    defaults: dict[str, Any],
+    shapes: dict[TaskShape, TaskShape],
+) -> TaskDef:
+    own = r.mapping(item, loc, TASK_KEYS)
+    if not isinstance(item, Mapping):
+        return TaskDef(id="", type="COMMAND")
+    raw: dict[str, Any] = dict(defaults)
+    where: dict[str, str] = {key: f"defaults.{key}" for key in defaults}
+    for key, value in own.items():
+        if key in MERGED and isinstance(raw.get(key), Mapping) and isinstance(value, Mapping):
+            raw[key] = {**raw[key], **value}
+        else:
+            raw[key] = value
+        where[key] = f"{loc}.{key}"
+    for key in ("id", "type"):
+        if key not in raw:
+            r.add(f"{loc}.{key}", "is required")
+
+    def at(key: str) -> str:
+        return where.get(key, f"{loc}.{key}")
+
+    timeouts = _timeouts(r, raw.get("timeouts"), at("timeouts"))
+    shape = TaskShape(
+        resources=_resources(r, raw.get("resources"), at("resources")),
+        constraints=_constraints(r, raw.get("constraints"), at("constraints")),
+        image=None if raw.get("image") is None else r.string(raw["image"], at("image")),
+        offer_wait=timeouts.get("offer_wait"),
+        retries=_retries(r, raw.get("retries"), at("retries")),
+    )
+    shape = shapes.setdefault(shape, shape)
+    command: tuple[str, ...] | str | None = None
+    if raw.get("command") is not None:
+        c = raw["command"]
+        command = c if isinstance(c, str) else r.str_list(c, at("command"))
+
+    def opt(key: str, fn: Callable[[object], T]) -> T | None:
+        return None if raw.get(key) is None else r.convert(raw[key], at(key), fn, None)
+
+    return TaskDef(
+        id=r.string(raw.get("id", ""), at("id")),
+        type=r.string(raw.get("type", "COMMAND"), at("type"), "COMMAND"),
+        depends_on=()
+        if raw.get("depends_on") is None
+        else r.str_list(raw["depends_on"], at("depends_on")),
+        run_on=r.convert(raw.get("run_on", "success"), at("run_on"), _run_on, RunOn.SUCCESS),
+        priority=opt("priority", _priority),
+        shape=shape,
+        command=command,
+        env=r.str_map(raw.get("env"), at("env")),
+        wall_time=opt("wall_time", parse_duration),
+        staging=_staging(r, raw, at),
+        staging_timeout=timeouts.get("staging"),
+        params=r.str_map(raw.get("params"), at("params")),
+        kill_grace_period=opt("kill_grace_period", parse_duration),
+        permissions=None
+        if raw.get("permissions") is None
+        else r.convert(raw["permissions"], at("permissions"), _permissions, None),
+        fetch_period=opt("fetch_period", parse_duration),
+    )
+
+
+def _run_on(value: object) -> RunOn:
+    try:
+        return RunOn(str(value).lower())
+    except ValueError:
+        raise ValueError(f"must be success, failure or always, not {value!r}") from None
+
+
+def _permissions(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"0?o?[0-7]{3,4}", value):
+        return int(value.lstrip("0o") or "0", 8)
+    raise ValueError(f"must be an octal mode such as '0750', not {value!r}")
+
+
+def _resources(r: _Reader, value: object, loc: str) -> Resources:
+    raw = r.mapping(value, loc, RESOURCE_KEYS)
+    base = Resources()
+    custom = r.mapping(raw.get("custom"), f"{loc}.custom", None)
+    return Resources(
+        cpus=r.number(raw.get("cpus", base.cpus), f"{loc}.cpus", base.cpus),
+        mem=r.number(raw.get("mem", base.mem), f"{loc}.mem", base.mem),
+        disk=r.number(raw.get("disk", 0.0), f"{loc}.disk", 0.0),
+        gpus=r.number(raw.get("gpus", 0.0), f"{loc}.gpus", 0.0),
+        ports=r.integer(raw.get("ports", 0), f"{loc}.ports", 0),
+        custom=tuple(
+            sorted((k, r.number(v, f"{loc}.custom.{k}", 0.0)) for k, v in custom.items())
+        ),
+    )
+
+
+def _constraints(r: _Reader, value: object, loc: str) -> tuple[Constraint, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        r.add(loc, "must be a list of [field, OPERATOR, value?]")
+        return ()
+    out = []
+    for j, item in enumerate(value):
+        where = f"{loc}[{j}]"
+        if not isinstance(item, list) or not 2 <= len(item) <= 3:
+            r.add(where, "must be [field, OPERATOR] or [field, OPERATOR, value]")
+            continue
+        field = r.string(item[0], where)
+        try:
+            op = Operator(str(item[1]).upper())
+        except ValueError:
+            r.add(where, f"unknown operator {item[1]!r} (use {', '.join(Operator)})")
+            continue
+        val = item[2] if len(item) == 3 else None
+        if val is not None and not isinstance(val, str):
+            val = str(val) if isinstance(val, int | float) and not isinstance(val, bool) else None
+            if val is None:
+                r.add(where, "the value must be a string or a number")
+        out.append(Constraint(field, op, val))
+    return tuple(out)
+
+
+def _retries(r: _Reader, value: object, loc: str) -> RetryPolicy:
+    base = RetryPolicy()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return RetryPolicy(max=value)
+    raw = r.mapping(value, loc, RETRY_KEYS)
+    return RetryPolicy(
+        max=r.integer(raw.get("max", base.max), f"{loc}.max", base.max),
+        backoff=r.convert(raw.get("backoff", base.backoff), f"{loc}.backoff", parse_duration,
+                          base.backoff),
+        max_backoff=r.convert(raw.get("max_backoff", base.max_backoff), f"{loc}.max_backoff",
+                              parse_duration, base.max_backoff),
+        max_infra=r.integer(raw.get("max_infra", base.max_infra), f"{loc}.max_infra",
+                            base.max_infra),
+    )
+
+
+def _timeouts(r: _Reader, value: object, loc: str) -> dict[str, float | None]:
+    raw = r.mapping(value, loc, TIMEOUT_KEYS)
+    return {
+        key: r.convert(item, f"{loc}.{key}", parse_duration, None)
+        for key, item in raw.items()
+        if item is not None
+    }
+
+
+def _staging(r: _Reader, raw: dict[str, Any], at: Callable[[str], str]) -> Staging | None:
+    if raw.get("direction") is None:
+        for key in ("source", "sources", "outputs", "sha256", "max_bytes"):
+            if key in raw:
+                r.add(at(key), "staging keys need a direction (INPUT, OUTPUT, ARCHIVE_OUTPUT)")
+        if "destination" in raw:
+            r.add(at("destination"), "staging keys need a direction")
+        return None
+    try:
+        direction = Direction(str(raw["direction"]).upper())
+    except ValueError:
+        r.add(at("direction"), f"must be INPUT, OUTPUT or ARCHIVE_OUTPUT, not {raw['direction']!r}")
+        return None
+    sources: list[StagingSource] = []
+    destination = None if raw.get("destination") is None else r.string(
+        raw["destination"], at("destination")
+    )
+    if raw.get("source") is not None:
+        uri = r.string(raw["source"], at("source"))
+        dest = destination or posixpath.basename(urlsplit(uri).path) or "input"
+        sha = None if raw.get("sha256") is None else r.string(raw["sha256"], at("sha256"))
+        limit = None if raw.get("max_bytes") is None else r.integer(
+            raw["max_bytes"], at("max_bytes"), 0
+        )
+        sources.append(StagingSource(uri, dest, sha, limit))
+    if raw.get("sources") is not None:
+        items = raw["sources"]
+        if not isinstance(items, list):
+            r.add(at("sources"), "must be a list of {uri, destination, sha256?, max_bytes?}")
+            items = []
+        for j, item in enumerate(items):
+            where = f"{at('sources')}[{j}]"
+            s = r.mapping(item, where, SOURCE_KEYS)
+            uri = r.string(s.get("uri", ""), f"{where}.uri")
+            dest = r.string(s.get("destination", ""), f"{where}.destination")
+            if not dest:
+                dest = posixpath.basename(urlsplit(uri).path)
+            sha = None if s.get("sha256") is None else r.string(s["sha256"], f"{where}.sha256")
+            limit = None if s.get("max_bytes") is None else r.integer(
+                s["max_bytes"], f"{where}.max_bytes", 0
+            )
+            sources.append(StagingSource(uri, dest, sha, limit))
+    outputs = () if raw.get("outputs") is None else r.str_list(raw["outputs"], at("outputs"))
+    return Staging(
+        direction=direction,
+        sources=tuple(sources),
+        outputs=outputs,
+        destination=None if direction == Direction.INPUT else destination,
+    )
+
+
+def load_text(text: str, source: str, *, json_format: bool | None = None) -> list[Workflow]:
+    """Parse workflow file contents.
+
+    Args:
+        text: the file's contents.
+        source: its name, for messages; a ``.json`` suffix selects JSON.
+        json_format: force JSON (True) or YAML (False) instead of guessing from ``source``.
+
+    Returns:
+        The workflows.
+
+    Raises:
+        SpecError: the text is not valid YAML/JSON or not a valid workflow.
+    """
+    use_json = source.endswith(".json") if json_format is None else json_format
+    try:
+        doc = json.loads(text) if use_json else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError([SpecProblem(f"line {exc.lineno}, column {exc.colno}",
+                                     f"invalid JSON: {exc.msg}")], source) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = getattr(exc, "problem", None) or str(exc)
+        raise SpecError([SpecProblem(where, f"invalid YAML: {what}")], source) from exc
+    if doc is None:
+        raise SpecError([SpecProblem("", "the file is empty")], source)
+    if not isinstance(doc, Mapping):
+        raise SpecError([SpecProblem("", "a workflow file must hold a mapping")], source)
+    return parse_workflows(doc, source)
+
+
+def load_file(path: str | Path) -> list[Workflow]:
+    """Read and parse a workflow file (``.json`` is JSON, anything else YAML).
+
+    Raises:
+        SpecError: the file cannot be read or is not valid.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError([SpecProblem("", f"cannot read the file: {exc}")], str(path)) from exc
+    return load_text(text, str(path))
+
