@@ -31,6 +31,10 @@ from mesos_wm.cli.executor_command import executor as executor_command  # noqa: 
 
 cli.add_command(executor_command)
 
+from mesos_wm.cli.queue_commands import register as register_queue_commands  # noqa: E402
+
+register_queue_commands(cli)
+
 
 def main() -> None:
     """Entry point of the ``mesos-wm`` console script."""
