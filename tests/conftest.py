@@ -4,4 +4,5 @@ pytest_plugins: list[str] = [
     "tests.fixtures.zookeeper",
     "tests.fixtures.conformance",
     "tests.fixtures.postgres",
+    "tests.fixtures.sshd",
 ]

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -35,9 +36,27 @@ from mesos_wm.executor.context import GiB
     show_default=True,
     help="Seconds from SIGTERM to SIGKILL when neither the task nor the KILL gives one.",
 )
+@click.option(
+    "--ssh-identity",
+    "ssh_identities",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A private key for sftp:// staging (repeatable; default: the SSH agent and ~/.ssh).",
+)
+@click.option(
+    "--ssh-known-hosts",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The known_hosts file sftp:// servers must be in (default: ~/.ssh/known_hosts).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level (to stderr).")
 def executor(
-    storage_roots: tuple[str, ...], max_download_bytes: int, kill_grace: float, verbose: bool
+    *,
+    storage_roots: tuple[str, ...],
+    max_download_bytes: int,
+    kill_grace: float,
+    ssh_identities: tuple[str, ...],
+    ssh_known_hosts: str | None,
+    verbose: bool,
 ) -> None:
     """Run the mesos_wm executor (started by a Mesos agent through ExecutorInfo.command).
 
@@ -65,5 +84,7 @@ def executor(
         storage_roots=roots,
         max_download_bytes=max_download_bytes,
         kill_grace_seconds=kill_grace,
+        ssh_identity_files=tuple(Path(p).resolve() for p in ssh_identities),
+        ssh_known_hosts=Path(ssh_known_hosts).resolve() if ssh_known_hosts else None,
     )
     sys.exit(asyncio.run(run_executor(environment, settings)))

@@ -46,6 +46,10 @@ class ExecutorSettings:
         http_read_timeout: seconds without a byte before a download is abandoned.
         base_env: the environment jobs start from (secrets removed); ``None`` = the
             executor's own environment.
+        ssh_identity_files: private keys for ``sftp://`` staging (empty: the SSH agent
+            and ``~/.ssh`` defaults).
+        ssh_known_hosts: the known_hosts file ``sftp://`` servers are checked against
+            (None: ``~/.ssh/known_hosts``).
     """
 
     sandbox: Path
@@ -57,6 +61,8 @@ class ExecutorSettings:
     http_connect_timeout: float = 30.0
     http_read_timeout: float = 300.0
     base_env: Mapping[str, str] | None = None
+    ssh_identity_files: tuple[Path, ...] = ()
+    ssh_known_hosts: Path | None = None
 
     def job_base_env(self) -> dict[str, str]:
         """The environment every job starts from, without any secret variable."""

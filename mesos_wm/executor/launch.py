@@ -43,6 +43,8 @@ def executor_argv(
     python: str = sys.executable,
     storage_roots: Iterable[str | Path] = (),
     max_download_bytes: int | None = None,
+    ssh_identity_files: Iterable[str | Path] = (),
+    ssh_known_hosts: str | Path | None = None,
     verbose: bool = False,
 ) -> list[str]:
     """The command line that starts the executor on an agent.
@@ -51,6 +53,8 @@ def executor_argv(
         python: the interpreter on the agent that has mesos_wm installed.
         storage_roots: directories ``file://`` staging may read and write.
         max_download_bytes: the executor-wide cap for one staged input.
+        ssh_identity_files: private keys (paths on the agent) for ``sftp://`` staging.
+        ssh_known_hosts: known_hosts file (path on the agent) for ``sftp://`` servers.
         verbose: log at INFO level (to the sandbox's stderr).
 
     Returns:
@@ -61,6 +65,10 @@ def executor_argv(
         argv += ["--storage-root", str(root)]
     if max_download_bytes is not None:
         argv += ["--max-download-bytes", str(max_download_bytes)]
+    for key in ssh_identity_files:
+        argv += ["--ssh-identity", str(key)]
+    if ssh_known_hosts is not None:
+        argv += ["--ssh-known-hosts", str(ssh_known_hosts)]
     if verbose:
         argv.append("--verbose")
     return argv

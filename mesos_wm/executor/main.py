@@ -51,6 +51,8 @@ def settings_from(
     storage_roots: tuple[Path, ...] = (),
     max_download_bytes: int = 10 * GiB,
     kill_grace_seconds: float = 3.0,
+    ssh_identity_files: tuple[Path, ...] = (),
+    ssh_known_hosts: Path | None = None,
 ) -> ExecutorSettings:
     """Executor settings from the agent's environment and the command-line options."""
     sandbox = Path(environment.sandbox or environment.directory or os.getcwd()).resolve()
@@ -59,6 +61,8 @@ def settings_from(
         storage_roots=storage_roots,
         max_download_bytes=max_download_bytes,
         default_kill_grace_seconds=kill_grace_seconds,
+        ssh_identity_files=ssh_identity_files,
+        ssh_known_hosts=ssh_known_hosts,
     )
 
 

@@ -6,8 +6,9 @@ go by, writes to a temporary file next to the destination and only renames it in
 when everything checked out; on any failure the partial file is removed.  Storing copies a
 local file to a destination URI the same way (temporary name, then rename).
 
-Further schemes (Airavata's usual SFTP/SCP storage, S3, ...) are plug-ins: an object with
-``schemes``, ``fetch`` and ``store`` registered under the entry-point group
+``sftp://`` (Airavata's usual storage protocol) is built in when asyncssh is installed
+(:mod:`mesos_wm.executor.sftp`).  Further schemes (SCP, S3, ...) are plug-ins: an object
+with ``schemes``, ``fetch`` and ``store`` registered under the entry-point group
 ``mesos_wm.transports`` (see docs/executor.md).
 """
 
@@ -238,6 +239,14 @@ class HttpTransport:
         raise ExecutorError(f"storing to {redact_uri(uri)} is not supported over HTTP")
 
 
+def _optional_transports() -> list[Transport]:
+    try:
+        from mesos_wm.executor.sftp import SftpTransport
+    except ImportError:
+        return []
+    return [SftpTransport()]
+
+
 class TransportRegistry:
     """Transports by URI scheme: the built-in ones plus plug-ins."""
 
@@ -251,9 +260,10 @@ class TransportRegistry:
         """The built-in transports, plus those of the ``mesos_wm.transports`` group.
 
         A plug-in entry point names a class (instantiated without arguments) or an
-        instance.  Plug-ins cannot replace ``file``, ``http`` or ``https``.
+        instance.  Plug-ins cannot replace ``file``, ``http`` or ``https``, nor ``sftp``
+        when asyncssh is installed (then the built-in :mod:`mesos_wm.executor.sftp` has it).
         """
-        registry = cls([FileTransport(), HttpTransport()])
+        registry = cls([FileTransport(), HttpTransport(), *_optional_transports()])
         if load_plugins:
             for ep in entry_points(group=TRANSPORT_GROUP):
                 loaded = ep.load()
