@@ -19,6 +19,7 @@ sys.path.insert(0, str(DOCS.parent))
 
 import build_status  # noqa: E402
 import plot_benchmarks  # noqa: E402
+import state_tables  # noqa: E402
 
 from mesos_wm import __version__  # noqa: E402
 
@@ -55,6 +56,7 @@ html_title = f"mesos_wm {release}"
 BENCHMARK_MARKER = "<!-- benchmark-figures -->"
 COMPONENTS_MARKER = "<!-- component-pages -->"
 STATUS_MARKER = "<!-- build-status -->"
+TRANSITIONS_MARKER = re.compile(r"<!-- transitions:(task|workflow) -->")
 TOCTREE = re.compile(r"```\{toctree\}\n(.*?)```", re.S)
 
 
@@ -90,6 +92,13 @@ def _insert_component_pages(app: Sphinx, docname: str, source: list[str]) -> Non
     )
 
 
+def _insert_transition_tables(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Replace ``<!-- transitions:task -->`` (or ``workflow``) with the queue's table."""
+    source[0] = TRANSITIONS_MARKER.sub(
+        lambda m: state_tables.render_markdown(m.group(1)), source[0]
+    )
+
+
 def _reread_index_when_pages_come_or_go(
     app: Sphinx, env: object, added: Set[str], changed: Set[str], removed: Set[str]
 ) -> list[str]:
@@ -113,5 +122,6 @@ def setup(app: Sphinx) -> dict[str, object]:
     """Connect the generated parts (component pages, benchmark figures) to the build."""
     app.connect("source-read", _insert_component_pages)
     app.connect("source-read", _insert_benchmark_figures)
+    app.connect("source-read", _insert_transition_tables)
     app.connect("env-get-outdated", _reread_index_when_pages_come_or_go)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

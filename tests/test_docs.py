@@ -36,6 +36,7 @@ def load_docs_module(name: str) -> ModuleType:
 
 plot_benchmarks = load_docs_module("plot_benchmarks")
 build_status = load_docs_module("build_status")
+state_tables = load_docs_module("state_tables")
 
 
 def build(source: Path, out: Path) -> subprocess.CompletedProcess[str]:
@@ -97,6 +98,21 @@ def test_build_status_imports_what_provides_each_feature() -> None:
     assert not build_status.provided("cli:no-such-command")
     feature = build_status.Feature("x", "mesos_wm.no_such_module", 99)
     assert "| x | planned (issue 99) |" in build_status.render_markdown((feature,))
+
+
+@pytest.mark.parametrize(
+    ("kind", "attribute"), [("task", "TASK_TRANSITIONS"), ("workflow", "WORKFLOW_TRANSITIONS")]
+)
+def test_transition_tables_on_the_task_model_page_are_the_queues(kind: str, attribute: str) -> None:
+    from mesos_wm.queue import states
+
+    table = getattr(states, attribute)
+    rows = {}
+    for line in state_tables.render_markdown(kind).splitlines()[2:]:
+        source, targets = (cell.strip() for cell in line.strip("|").split("|"))
+        rows[source.strip("`")] = {t.strip("` ") for t in targets.split(",")} - {"-"}
+    assert rows == {str(s.value): {str(t.value) for t in table[s]} for s in table}
+    assert f"<!-- transitions:{kind} -->" in (DOCS / "task-model.md").read_text()
 
 
 def test_quick_start_explains_the_readme_commands_verbatim() -> None:
