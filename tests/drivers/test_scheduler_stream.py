@@ -351,3 +351,32 @@ async def test_stop_while_the_handler_runs_returns_and_join_waits_for_the_handle
     release.set()
     await asyncio.wait_for(joining, 5)
     assert driver.state is SessionState.STOPPED
+
+
+async def test_a_full_framework_info_is_sent_as_built(
+    fake_master: FakeMaster, make_driver: MakeDriver
+) -> None:
+    from mesos_wm.wire import scheduler_calls
+
+    info = scheduler_calls.framework_info(
+        user="airavata",
+        name="wm",
+        roles=["wm", "gpu"],
+        failover_timeout=3600,
+        checkpoint=True,
+        principal="wm-principal",
+        capabilities=["PARTITION_AWARE", "TASK_KILLING_STATE", "GPU_RESOURCES"],
+        hostname="scheduler.local",
+        webui_url="http://scheduler.local:8080",
+        labels={"team": "airavata"},
+    )
+    driver = make_driver(framework_info=info, suppressed_roles=["gpu"])
+    await driver.start()
+    await driver.wait_subscribed(5)
+    body = fake_master.subscribes[0].body["subscribe"]
+    sent = body["framework_info"]
+    assert sent == info
+    capabilities = {c["type"] for c in sent["capabilities"]}
+    assert {"MULTI_ROLE", "PARTITION_AWARE", "TASK_KILLING_STATE", "GPU_RESOURCES"} <= capabilities
+    assert "role" not in sent and sent["roles"] == ["wm", "gpu"]
+    assert body["suppressed_roles"] == ["gpu"]
