@@ -104,6 +104,10 @@ class SchedulerDriver(SchedulerCalls):
         max_record_size: the largest event accepted, in bytes.
         suppressed_roles: roles to subscribe with offers suppressed.
         tls: for ``zk://`` masters, reach the detected leader over https.
+
+    Raises:
+        ValueError: a ``secret`` without a ``principal``, or a master URL that cannot be
+            parsed.
     """
 
     def __init__(
