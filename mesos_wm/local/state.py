@@ -1199,6 +1199,7 @@ class MasterState:
         *,
         reason: str = "REASON_EXECUTOR_TERMINATED",
         message: str = "Executor terminated",
+        killed: bool = False,
     ) -> list[Effect]:
         """An executor process exited: its live tasks fail and the framework gets FAILURE.
 
@@ -1210,6 +1211,7 @@ class MasterState:
             now: the current time.
             reason: reason of the TASK_FAILED updates.
             message: message of the TASK_FAILED updates.
+            killed: the agent shut the executor down: live tasks become TASK_KILLED.
 
         Returns:
             The effects.
@@ -1224,7 +1226,7 @@ class MasterState:
                 task = agent.tasks.get((framework_id, task_id))
                 if task is None or is_terminal(task.state):
                     continue
-                state = "TASK_KILLED" if task.state == "TASK_KILLING" else "TASK_FAILED"
+                state = "TASK_KILLED" if killed or task.state == "TASK_KILLING" else "TASK_FAILED"
                 status = msg.task_status(
                     task_id=task_id,
                     state=state,
