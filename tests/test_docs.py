@@ -124,9 +124,15 @@ def test_quick_start_explains_the_readme_commands_verbatim() -> None:
         assert command in quickstart, command
 
 
-def test_recorded_benchmark_runs_appear_on_the_page(tmp_path: Path) -> None:
-    source = tmp_path / "docs"
+@pytest.fixture(scope="module")
+def extended_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built from a copy of docs/ with two component pages and recorded runs."""
+    source = tmp_path_factory.mktemp("src") / "docs"
     shutil.copytree(DOCS, source, ignore=shutil.ignore_patterns("_build", "*.json"))
+    for stem in ("queue", "matcher", "executor"):
+        (source / f"{stem}.md").unlink(missing_ok=True)
+    (source / "queue.md").write_text("# The queue\n\nHow the queue works.\n")
+    (source / "matcher.md").write_text("# The matcher\n\nHow offers are matched.\n")
     runs = [
         {"p99_ms": 41.5, "speedup_vs_naive": 150, "recorded_at": "2026-11-01"},
         {"p99_ms": 12.25, "speedup_vs_naive": 310, "recorded_at": "2026-11-20"},
@@ -134,31 +140,26 @@ def test_recorded_benchmark_runs_appear_on_the_page(tmp_path: Path) -> None:
     (source / "benchmarks" / "bench_matcher.json").write_text(
         "".join(json.dumps(run) + "\n" for run in runs)
     )
-    out = tmp_path / "html"
+    out = tmp_path_factory.mktemp("html")
     result = build(source, out)
     assert result.returncode == 0, result.stdout + result.stderr
-    page = (out / "benchmarks.html").read_text()
-    text = text_of(out / "benchmarks.html")
+    return out
+
+
+def test_recorded_benchmark_runs_appear_on_the_page(extended_site: Path) -> None:
+    page = (extended_site / "benchmarks.html").read_text()
+    text = text_of(extended_site / "benchmarks.html")
     assert "bench_matcher" in text
     assert "2 recorded run(s); latest: 2026-11-20" in text
     assert "12.25" in text and "<= 30" in text
     assert ("<svg" in page) == (importlib.util.find_spec("matplotlib") is not None)
 
 
-def test_component_pages_join_the_navigation_when_they_appear(tmp_path: Path) -> None:
-    source = tmp_path / "docs"
-    shutil.copytree(DOCS, source, ignore=shutil.ignore_patterns("_build"))
-    for stem in ("queue", "matcher", "executor"):
-        (source / f"{stem}.md").unlink(missing_ok=True)
-    (source / "queue.md").write_text("# The queue\n\nHow the queue works.\n")
-    (source / "matcher.md").write_text("# The matcher\n\nHow offers are matched.\n")
-    out = tmp_path / "html"
-    result = build(source, out)
-    assert result.returncode == 0, result.stdout + result.stderr
-    index = (out / "index.html").read_text()
+def test_component_pages_join_the_navigation_when_they_appear(extended_site: Path) -> None:
+    index = (extended_site / "index.html").read_text()
     assert 'href="queue.html"' in index and 'href="matcher.html"' in index
-    assert "Components" in text_of(out / "index.html")
-    assert not (out / "executor.html").exists()
+    assert "Components" in text_of(extended_site / "index.html")
+    assert not (extended_site / "executor.html").exists()
 
 
 def test_flatten_keeps_numeric_leaves_with_dotted_names() -> None:
