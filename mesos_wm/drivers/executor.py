@@ -312,6 +312,18 @@ class ExecutorDriver:
         env = self.environment
         await self._post(executor_calls.message(env.framework_id, env.executor_id, data))
 
+    async def heartbeat(self) -> None:
+        """Send a HEARTBEAT call (Mesos 1.9+), e.g. to keep proxies from closing idle links.
+
+        Raises:
+            NotSubscribed: no active subscription.
+            MasterRejected, TransportError: the agent refused or could not be reached.
+        """
+        if not self._connected:
+            raise NotSubscribed("not subscribed to the agent")
+        env = self.environment
+        await self._post(executor_calls.heartbeat(env.framework_id, env.executor_id))
+
     async def _post(self, call: Mapping[str, Any]) -> None:
         assert self._http is not None
         url = self.environment.agent_url + EXECUTOR_PATH

@@ -261,6 +261,10 @@ async def test_every_executor_event_reaches_the_handler(
     await driver.message(b"back")
     (message,) = fake_agent.calls_of("MESSAGE")
     assert base64.b64decode(message["message"]["data"]) == b"back"
+    await driver.heartbeat()
+    assert fake_agent.calls_of("HEARTBEAT") == [
+        {"type": "HEARTBEAT", "executor_id": {"value": "ex-1"}, "framework_id": {"value": "fw-1"}}
+    ]
 
 
 async def test_error_event_stops_the_driver(
@@ -389,6 +393,8 @@ async def test_message_needs_a_subscription(make_executor: MakeExecutor) -> None
     driver = make_executor()
     with pytest.raises(NotSubscribed):
         await driver.message(b"x")
+    with pytest.raises(NotSubscribed):
+        await driver.heartbeat()
 
 
 async def test_stop_from_the_handler_on_shutdown(
