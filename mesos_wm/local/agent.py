@@ -494,11 +494,16 @@ class AgentRuntime:
             processes.kill_group(process.process, signal.SIGKILL)
 
     def executor_disconnected(self, process: ExecutorProcess) -> None:
-        """The executor's SUBSCRIBE connection ended; non-checkpointing ones are shut down."""
+        """The executor's SUBSCRIBE connection ended.
+
+        A non-checkpointing executor is expected to exit; one still running after the
+        shutdown grace period is killed.
+        """
         process.subscribed = False
         process.stream = None
-        if not process.framework_info.get("checkpoint", False):
-            self.shutdown_executor(process.framework_id, process.executor_id)
+        if not process.framework_info.get("checkpoint", False) and process.process is not None:
+            grace = self.master.config.executor_shutdown_grace_period
+            self._spawn(self._sigkill_later(process.process, grace))
 
     async def _heartbeats(self) -> None:
         interval = self.master.config.executor_heartbeat_interval

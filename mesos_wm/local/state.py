@@ -648,7 +648,8 @@ class MasterState:
             role,
             info,
             executor_id=executor_id,
-            resources=needed,
+            resources=validation.resources_of(info["resources"], role, framework.has("MULTI_ROLE"))
+            or empty(),
             executor=existing,
             now=now,
         )
@@ -669,7 +670,10 @@ class MasterState:
         now: float,
     ) -> tuple[ResourceSet, list[Effect]]:
         executor_json = self._with_framework_id(framework, group.get("executor", {}))
-        infos = list(group.get("task_group", {}).get("tasks", []))
+        infos = [
+            info if "executor" in info else {**info, "executor": executor_json}
+            for info in group.get("task_group", {}).get("tasks", [])
+        ]
         executor_id = executor_json["executor_id"]["value"]
         existing = agent.executors.get(framework.framework_id, {}).get(executor_id)
         error, needed = validation.task_group(
