@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from pathlib import Path
@@ -268,7 +267,9 @@ async def test_launch_group_with_custom_executor(scheduler: Any) -> None:
     assert ("g1", "TASK_FINISHED") in seen
 
 
-async def test_default_executor_runs_a_task_group_of_commands(scheduler: Any) -> None:
+async def test_default_executor_runs_a_task_group_of_commands(
+    scheduler: Any, mesos_master: LocalMaster
+) -> None:
     raw = await scheduler()
     offer = await first_offer(raw)
     agent_id = offer["agent_id"]["value"]
@@ -304,5 +305,4 @@ async def test_default_executor_runs_a_task_group_of_commands(scheduler: Any) ->
         if status["state"] in ("TASK_FINISHED", "TASK_FAILED", "TASK_ERROR"):
             final[status["task_id"]["value"]] = status["state"]
     assert final == {"c0": "TASK_FINISHED", "c1": "TASK_FAILED"}
-    await raw.next_event("FAILURE")
-    await asyncio.sleep(0)
+    await mesos_master.wait_for(lambda: any(e["type"] == "FAILURE" for e in raw.events))
