@@ -1,0 +1,488 @@
+"""The mutable state of one matching cycle: free resources per pool and per-shape cursors.
+
+Theory of operation: the cycle flattens the offered agents into *slots* (one per pool) and
+keeps the free amount of every resource a pending shape asks for in one column (a list
+indexed by slot), in thousandths.  Each (shape, signature) met in the cycle gets a
+:class:`Cursor` over the slots that pass the signature's static constraints, in strategy
+order.  Free resources only shrink during a cycle and the dynamic constraints other than
+GROUP_BY only get stricter, so a slot that cannot take a shape now never can later in the
+same cycle: cursors only move forward, and a cursor that runs out is *dead* — every
+remaining task of that shape and signature is unplaced without being looked at.
+
+The cursor of a shape without constraints is the shape's *master*.  A constrained cursor
+walks a subsequence of the master's order, so it first skips (by bisection on ranks)
+everything before the master's position, which is known not to fit; a dynamic cursor shares
+its static *lane* the same way.  Over a whole cycle that is about shapes x slots checks plus
+one commit per placement, whatever the number of pending tasks.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from mesos_wm.matcher.constraints import Constraint, GroupCounts, Operator, field_value
+from mesos_wm.matcher.fitness import AgentView, Fitness, Strategy
+from mesos_wm.matcher.offers import AgentCapacity, Pool
+from mesos_wm.matcher.request import GPUS, MILLI, Shape, Signature, TaskRequest
+from mesos_wm.matcher.result import Discrete, Placement
+from mesos_wm.matcher.running import RunningIndex
+
+NO_DISCRETE: Discrete = ()
+_new = tuple.__new__
+
+
+class Cursor:
+    """Where the next task of one (shape, signature) may go.
+
+    ``fast`` cursors (bin packing, no dynamic constraint, no fitness) are advanced inline by
+    the matcher and by :meth:`Cycle.walk`; the others through ``place``.
+    """
+
+    __slots__ = ("cands", "dead", "disc", "dyn", "fast", "group", "inc", "kind", "lane",
+                 "master", "needs", "place", "pos", "rank_of", "ranks", "shape", "sig", "tier2",
+                 "unschedulable")
+
+    def __init__(self, shape: Shape, sig: Signature) -> None:
+        self.shape = shape
+        self.sig = sig
+        self.needs: tuple[tuple[list[int], int], ...] = ()
+        self.disc: tuple[tuple[str, int], ...] = ()
+        self.cands: list[int] = []
+        self.ranks: list[int] = []
+        self.rank_of: list[int] = []
+        self.tier2: list[int] | None = None
+        self.pos = 0
+        self.dead = False
+        self.unschedulable = False
+        self.fast = False
+        self.kind = 0
+        self.inc = -1.0
+        self.dyn: tuple[Constraint, ...] = sig.dynamic
+        self.group: GroupCounts | None = None
+        self.lane: Cursor | None = None
+        self.master: Cursor | None = None
+        self.place: Callable[[Cursor, str, bool], bool] = _never
+
+
+def _never(cursor: Cursor, key: str, grouped: bool) -> bool:
+    return False
+
+
+class Cycle:
+    """Free resources and cursors of one :meth:`Matcher.match` call."""
+
+    def __init__(
+        self,
+        agents: list[AgentCapacity],
+        shapes: list[Shape],
+        *,
+        strategy: Strategy,
+        avoid_gpu: bool,
+        running: RunningIndex,
+        tasks: Mapping[str, tuple[TaskRequest, Any]],
+        fitness: Fitness | None,
+        fitness_window: int,
+    ) -> None:
+        self.agents = agents
+        pools: list[Pool] = []
+        slot_agent: list[int] = []
+        for ai, agent in enumerate(agents):
+            for pool in agent.pools:
+                pools.append(pool)
+                slot_agent.append(ai)
+        self.pools = pools
+        self.slot_agent = slot_agent
+        self.slot_owner = [agents[a] for a in slot_agent]
+        self.kind: dict[str, str] = {}
+        for pool in pools:
+            if pool.ranges:
+                for n in pool.ranges:
+                    self.kind[n] = "ranges"
+            if pool.sets:
+                for n in pool.sets:
+                    self.kind.setdefault(n, "set")
+        names = {n for shape in shapes for n, _ in shape.items}
+        self.cols: dict[str, list[int]] = {}
+        for n in names:
+            if n in self.kind:
+                self.cols[n] = [p.count(n) * MILLI for p in pools]
+            else:
+                self.cols[n] = [p.scalars.get(n, 0) for p in pools]
+        self.free: list[dict[str, list[Any]] | None] = [None] * len(pools)
+        self.gpu = [p.scalars.get(GPUS, 0) > 0 for p in pools]
+        self.any_gpu = any(self.gpu)
+        self.strategy = strategy
+        self.avoid_gpu = avoid_gpu and self.any_gpu
+        self.running = running
+        self.tasks = tasks
+        self.fitness = fitness
+        self.fitness_window = max(1, fitness_window)
+        self.used = [False] * len(pools)
+        self.placements: list[Placement] = []
+        self.cursors: dict[tuple[Shape, Signature], Cursor] = {}
+        self.groups: dict[str, GroupCounts] = {}
+        self.group_fields: dict[str, set[str]] = {}
+        self._values: dict[str, list[str | None]] = {}
+        self._static: dict[tuple[Signature, int], tuple[list[int], list[int]]] = {}
+        self._agent_index = {a.agent_id: i for i, a in enumerate(agents)}
+        self.orders = self._orders()
+        self.dead_cursor = Cursor(Shape(-1, ()), Signature(-1, (), None, None))
+        self.dead_cursor.dead = True
+        self.unschedulable_cursor = Cursor(self.dead_cursor.shape, self.dead_cursor.sig)
+        self.unschedulable_cursor.dead = self.unschedulable_cursor.unschedulable = True
+        self.front = [0, 0, 0]
+        smallest = {n: min(self._need(n, s.amounts.get(n, 0)) for s in shapes) for n in names}
+        self.smallest = tuple((self.cols[n], m) for n, m in sorted(smallest.items()) if m > 0)
+
+    def _need(self, name: str, amount: int) -> int:
+        return -(-amount // MILLI) * MILLI if name in self.kind else amount
+
+    def _orders(self) -> list[tuple[list[int], list[int]]]:
+        """Slot orders with their rank lists: plain, GPU slots last, GPU slots only."""
+        cpus = [p.scalars.get("cpus", 0) for p in self.pools]
+        mem = [p.scalars.get("mem", 0) for p in self.pools]
+        top_c, top_m = max(cpus, default=0) or 1, max(mem, default=0) or 1
+        size = [c / top_c + m / top_m for c, m in zip(cpus, mem, strict=True)]
+        if self.strategy is Strategy.SPREAD:
+            size = [-x for x in size]
+        plain = sorted(range(len(self.pools)), key=size.__getitem__)
+        gpu = self.gpu
+        tiered = [s for s in plain if not gpu[s]] + [s for s in plain if gpu[s]]
+        only = [s for s in plain if gpu[s]]
+        out = []
+        for order in (plain, tiered, only):
+            rank = [0] * len(self.pools)
+            for r, s in enumerate(order):
+                rank[s] = r
+            out.append((order, rank))
+        return out
+
+    def order_kind(self, shape: Shape) -> int:
+        """Which of :attr:`orders` a shape walks: 2 GPU only, 1 GPU last, 0 plain."""
+        if shape.gpu and self.any_gpu:
+            return 2
+        return 1 if self.avoid_gpu else 0
+
+    def values(self, name: str) -> list[str | None]:
+        """The value of field ``name`` per agent (not per slot)."""
+        vals = self._values.get(name)
+        if vals is None:
+            vals = self._values[name] = [
+                field_value(a.hostname, a.attributes, name) for a in self.agents]
+        return vals
+
+    def static_slots(self, sig: Signature, kind: int) -> tuple[list[int], list[int]]:
+        """Slots of order ``kind`` that pass the static constraints and pin, with ranks."""
+        known = self._static.get((sig, kind))
+        if known is not None:
+            return known
+        order, rank = self.orders[kind]
+        slots = order
+        if sig.pin is not None:
+            ai = self._agent_index.get(sig.pin, -1)
+            slots = [s for s in slots if self.slot_agent[s] == ai]
+        agent_of = self.slot_agent
+        for constraint in sig.static:
+            vals = self.values(constraint.field)
+            verdict = {v: constraint.accepts(v) for v in set(vals)}
+            ok = [verdict[v] for v in vals]
+            slots = [s for s in slots if ok[agent_of[s]]]
+        known = self._static[(sig, kind)] = (slots, [rank[s] for s in slots])
+        return known
+
+    def track_group(self, sig: Signature) -> None:
+        """Prepare the running counts of a dynamic signature's group."""
+        group = sig.group
+        assert group is not None
+        fields = self.group_fields.setdefault(group, set())
+        state = self.groups.setdefault(group, GroupCounts())
+        for c in sig.dynamic:
+            if c.field not in fields:
+                fields.add(c.field)
+                state.counts[c.field] = self.running.group_counts(group, c.field)
+
+    def cursor(self, shape: Shape, sig: Signature) -> Cursor:
+        """The cursor of (shape, sig), made on first use."""
+        cur = self.cursors.get((shape, sig))
+        if cur is not None:
+            return cur
+        if sig.base is not sig:
+            return self._dynamic_cursor(shape, sig)
+        kind = self.order_kind(shape)
+        if sig.master is not sig and self.cursor(shape, sig.master).dead:
+            self.cursors[(shape, sig)] = self.dead_cursor
+            return self.dead_cursor
+        cur = self.cursors[(shape, sig)] = Cursor(shape, sig)
+        needs = []
+        disc = []
+        for name, amount in shape.items:
+            need = amount
+            if name in self.kind:
+                count = -(-amount // MILLI)
+                disc.append((name, count))
+                need = count * MILLI
+            needs.append((self.cols[name], need))
+        cur.needs = tuple(needs)
+        cur.disc = tuple(disc)
+        if self.fitness is None and self.strategy is Strategy.BINPACK:
+            cur.fast = True
+            cur.kind = kind
+            cur.cands, cur.ranks = self.static_slots(sig, kind)
+            cur.rank_of = self.orders[kind][1]
+            if sig.master is not sig:
+                cur.master = self.cursor(shape, sig.master)
+            cur.dead = not cur.cands or self.walk(cur) < 0
+            return cur
+        cands = [s for s in self.static_slots(sig, kind)[0] if self.room(cur, s)]
+        if kind == 1:
+            gpu = self.gpu
+            cur.tier2 = [s for s in cands if gpu[s]] or None
+            cands = [s for s in cands if not gpu[s]]
+        cur.cands = cands
+        cur.place = self._place_scored if self.fitness is not None else self._place_spread
+        cur.dead = not cands and not cur.tier2
+        return cur
+
+    def _dynamic_cursor(self, shape: Shape, sig: Signature) -> Cursor:
+        lane = self.cursor(shape, sig.base)
+        if lane.dead:
+            self.cursors[(shape, sig)] = self.dead_cursor
+            return self.dead_cursor
+        cur = self.cursors[(shape, sig)] = Cursor(shape, sig)
+        cur.lane = lane
+        cur.needs = lane.needs
+        cur.disc = lane.disc
+        assert sig.group is not None
+        cur.group = self.groups[sig.group]
+        if lane.fast and not sig.groupby:
+            cur.cands = lane.cands
+            cur.pos = lane.pos
+            cur.place = self._place_binpack_dynamic
+        else:
+            start = lane.pos if lane.fast else 0
+            cur.cands = [s for s in lane.cands[start:] if self.room(cur, s)]
+            cur.tier2 = [s for s in lane.tier2 or () if self.room(cur, s)] or None
+            if lane.fast and self.order_kind(shape) == 1:
+                gpu = self.gpu
+                cur.tier2 = [s for s in cur.cands if gpu[s]] or None
+                cur.cands = [s for s in cur.cands if not gpu[s]]
+            cur.place = self._place_groupby if sig.groupby else lane.place
+        cur.dead = lane.dead
+        return cur
+
+    def room(self, cur: Cursor, s: int) -> bool:
+        """True when slot ``s`` has room for one task of the cursor's shape."""
+        return all(col[s] >= need for col, need in cur.needs)
+
+    def walk(self, cur: Cursor) -> int:
+        """Move a fast cursor to the first slot with room; -1 (and dead) when none."""
+        pos = cur.pos
+        master = cur.master
+        if master is not None:
+            if master.dead or self.walk(master) < 0:
+                cur.dead = True
+                return -1
+            front = cur.rank_of[master.cands[master.pos]]
+            if pos < len(cur.ranks) and cur.ranks[pos] < front:
+                pos = bisect_left(cur.ranks, front, pos)
+        else:
+            kind = cur.kind
+            order = self.orders[kind][0]
+            g = self.front[kind]
+            smallest = self.smallest
+            while g < len(order):
+                s = order[g]
+                for col, need in smallest:
+                    if col[s] < need:
+                        break
+                else:
+                    break
+                g += 1
+            self.front[kind] = g
+            if pos < g and cur.cands is order:
+                pos = g
+        cands = cur.cands
+        end = len(cands)
+        needs = cur.needs
+        while pos < end:
+            s = cands[pos]
+            for col, need in needs:
+                if col[s] < need:
+                    break
+            else:
+                cur.pos = pos
+                return s
+            pos += 1
+        cur.pos = pos
+        cur.dead = True
+        return -1
+
+    def _fits(self, cur: Cursor, s: int) -> bool:
+        for col, need in cur.needs:
+            if col[s] < need:
+                return False
+        if cur.dyn:
+            assert cur.group is not None
+            a = self.slot_agent[s]
+            for c in cur.dyn:
+                if not c.admits(self.values(c.field)[a], cur.group):
+                    return False
+        return True
+
+    def commit(self, cur: Cursor, s: int, key: str, grouped: bool) -> None:
+        """Place task ``key`` of the cursor's shape on slot ``s``."""
+        for col, need in cur.needs:
+            col[s] -= need
+        self.used[s] = True
+        disc = self.take(s, cur.disc) if cur.disc else NO_DISCRETE
+        self.placements.append(_new(Placement, (key, self.slot_owner[s], self.pools[s],
+                                                cur.shape, disc)))
+        group = cur.sig.group
+        if group is None and grouped and self.groups:
+            group = self.tasks[key][0].group
+        if group is not None and group in self.groups:
+            self.count_in_group(group, s)
+
+    def count_in_group(self, group: str, s: int) -> None:
+        """Count a task of ``group`` placed on slot ``s`` for the dynamic constraints."""
+        counts = self.groups[group].counts
+        a = self.slot_agent[s]
+        for name in self.group_fields[group]:
+            value = self.values(name)[a]
+            if value is not None:
+                per = counts[name]
+                per[value] = per.get(value, 0) + 1
+
+    def take(self, s: int, disc: tuple[tuple[str, int], ...]) -> Discrete:
+        """Choose port numbers (and set items) on slot ``s``, lowest first."""
+        free = self.free[s]
+        if free is None:
+            pool = self.pools[s]
+            free = self.free[s] = {}
+            for n, spans in pool.ranges.items():
+                free[n] = list(reversed(spans))
+            for n, items in pool.sets.items():
+                free[n] = list(reversed(items))
+        out = []
+        for name, wanted in disc:
+            stack = free[name]
+            chosen: list[Any] = []
+            count = wanted
+            if self.kind[name] == "ranges":
+                while count:
+                    b, e = stack[-1]
+                    step = min(count, e - b + 1)
+                    chosen.extend(range(b, b + step))
+                    count -= step
+                    if b + step > e:
+                        stack.pop()
+                    else:
+                        stack[-1] = (b + step, e)
+            else:
+                chosen = stack[-count:][::-1]
+                del stack[-count:]
+            out.append((name, tuple(chosen)))
+        return tuple(out)
+
+    def _place_binpack_dynamic(self, cur: Cursor, key: str, grouped: bool) -> bool:
+        lane = cur.lane
+        assert lane is not None
+        if lane.dead or self.walk(lane) < 0:
+            cur.dead = True
+            return False
+        cands = cur.cands
+        end = len(cands)
+        front = lane.pos
+        pos = max(cur.pos, front)
+        while pos < end:
+            s = cands[pos]
+            if not self.room(cur, s):
+                if pos == front:
+                    front += 1
+            elif self._fits(cur, s):
+                lane.pos = front
+                cur.pos = pos
+                self.commit(cur, s, key, grouped)
+                return True
+            pos += 1
+        lane.pos = front
+        cur.pos = pos
+        cur.dead = True
+        return False
+
+    def _place_spread(self, cur: Cursor, key: str, grouped: bool) -> bool:
+        while True:
+            ring = cur.cands
+            if not ring:
+                if cur.tier2 is None:
+                    cur.dead = True
+                    return False
+                cur.cands, cur.tier2, cur.pos = cur.tier2, None, 0
+                continue
+            pos = cur.pos if cur.pos < len(ring) else 0
+            s = ring[pos]
+            if self._fits(cur, s):
+                self.commit(cur, s, key, grouped)
+                cur.pos = pos + 1
+                return True
+            del ring[pos]
+            cur.pos = pos
+
+    def _place_scored(self, cur: Cursor, key: str, grouped: bool) -> bool:
+        assert self.fitness is not None
+        while True:
+            cands = cur.cands
+            pos = cur.pos
+            found: list[int] = []
+            i = pos
+            while i < len(cands) and len(found) < self.fitness_window:
+                s = cands[i]
+                if self._fits(cur, s):
+                    found.append(s)
+                elif i == pos:
+                    pos += 1
+                i += 1
+            cur.pos = pos
+            if found:
+                break
+            if cur.tier2 is None:
+                cur.dead = True
+                return False
+            cur.cands, cur.tier2, cur.pos = cur.tier2, None, 0
+        task = self.tasks[key][0]
+        best, best_score = found[0], float("-inf")
+        for s in found:
+            score = self.fitness.score(task, self.view(s))
+            if score > best_score:
+                best, best_score = s, score
+        self.commit(cur, best, key, grouped)
+        return True
+
+    def _place_groupby(self, cur: Cursor, key: str, grouped: bool) -> bool:
+        group = cur.group
+        assert group is not None
+        grouping = [c for c in cur.dyn if c.operator is Operator.GROUP_BY]
+        others = [c for c in cur.dyn if c.operator is not Operator.GROUP_BY]
+        agent_of = self.slot_agent
+        fit: list[int] = []
+        for tier in (cur.cands, cur.tier2 or []):
+            tier[:] = [s for s in tier if self.room(cur, s)]
+            fit += [s for s in tier if all(
+                c.admits(self.values(c.field)[agent_of[s]], group) for c in others)]
+        for c in grouping:
+            vals = self.values(c.field)
+            group.candidates[c.field] = frozenset(
+                v for s in fit if (v := vals[agent_of[s]]) is not None)
+        for s in fit:
+            a = agent_of[s]
+            if all(c.admits(self.values(c.field)[a], group) for c in grouping):
+                self.commit(cur, s, key, grouped)
+                return True
+        cur.dead = True
+        return False
+
+    def view(self, s: int) -> AgentView:
+        """A read-only view of slot ``s`` for fitness functions."""
+        return AgentView(self.slot_owner[s], self.pools[s], self.cols, s)

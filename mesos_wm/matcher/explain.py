@@ -1,0 +1,125 @@
+"""Why-pending: the aggregated causes of a (shape, signature) not being placed.
+
+Worked out lazily, from the state a cycle ended in, and only for the groups someone asks
+about.  Each cause is counted once per agent: "insufficient mem on 12 agents; rack EQ r2
+failed on 3 agents".
+"""
+
+from __future__ import annotations
+
+from mesos_wm.matcher._cycle import Cycle
+from mesos_wm.matcher.cluster import ClusterView, SeenAgent
+from mesos_wm.matcher.constraints import Operator, field_value
+from mesos_wm.matcher.request import MILLI, Shape, Signature
+from mesos_wm.matcher.result import Failure
+
+__all__ = [
+    "admitted_agents",
+    "explain_pending",
+    "explain_unschedulable",
+    "explain_window",
+    "never_fits",
+]
+
+
+def _amount(milli: int) -> str:
+    return f"{milli / MILLI:g}"
+
+
+def explain_pending(cycle: Cycle, shape: Shape, sig: Signature) -> tuple[Failure, ...]:
+    """Why no offered agent took the shape at the end of the cycle."""
+    if not cycle.pools:
+        return (Failure("no-offers", "no offers"),)
+    slots = list(range(len(cycle.pools)))
+    agent_of = cycle.slot_agent
+    if sig.pin is not None:
+        pinned = [s for s in slots if cycle.agents[agent_of[s]].agent_id == sig.pin]
+        if not pinned:
+            return (Failure("agent", f"the workflow's agent {sig.pin} has no offer"),)
+        slots = pinned
+    found: list[Failure] = []
+    for c in sig.static:
+        vals = cycle.values(c.field)
+        bad = {agent_of[s] for s in slots if not c.accepts(vals[agent_of[s]])}
+        if bad:
+            found.append(Failure("constraint", f"{c} failed", len(bad)))
+    for name, milli in shape.items:
+        column = cycle.cols.get(name)
+        need = -(-milli // MILLI) * MILLI if name in cycle.kind else milli
+        bad = {agent_of[s] for s in slots if column is None or column[s] < need}
+        if bad:
+            found.append(Failure("resource", f"insufficient {name}", len(bad)))
+    group = cycle.groups.get(sig.group) if sig.group is not None else None
+    if group is not None:
+        room = [s for s in slots if all(
+            c.accepts(cycle.values(c.field)[agent_of[s]]) for c in sig.static)
+            and all(cycle.cols[n][s] >= m for n, m in shape.items if n not in cycle.kind)]
+        for c in sig.dynamic:
+            vals = cycle.values(c.field)
+            if c.operator is Operator.GROUP_BY:
+                group.candidates[c.field] = frozenset(
+                    v for s in room if (v := vals[agent_of[s]]) is not None)
+            bad = {agent_of[s] for s in slots if not c.admits(vals[agent_of[s]], group)}
+            if bad:
+                found.append(Failure("constraint", f"{c} failed", len(bad)))
+    if not found:
+        found.append(Failure("resource", "no agent had room when it was tried"))
+    return tuple(sorted(found, key=lambda f: (-f.agents, f.detail)))
+
+
+def admitted_agents(cluster: ClusterView, sig: Signature) -> list[SeenAgent]:
+    """The agents seen so far that pass the signature's static constraints and pin."""
+    agents = cluster.agents()
+    if sig.pin is not None:
+        agents = [a for a in agents if a.agent_id == sig.pin]
+    for c in sig.static:
+        vals = [field_value(a.hostname, a.attributes, c.field) for a in agents]
+        verdict = {v: c.accepts(v) for v in set(vals)}
+        agents = [a for a, v in zip(agents, vals, strict=True) if verdict[v]]
+    return agents
+
+
+def never_fits(cluster: ClusterView, shape: Shape, sig: Signature,
+               admitted: list[SeenAgent] | None = None) -> bool:
+    """True when no agent seen so far could ever run the shape with its static constraints.
+
+    A task pinned to an agent that was never seen is only waiting, not unschedulable.
+
+    Args:
+        cluster: the agents seen.
+        shape: the resources.
+        sig: the signature (its static constraints and pin count).
+        admitted: :func:`admitted_agents` of ``sig``, when already known.
+    """
+    if not len(cluster) or (sig.pin is not None and cluster.get(sig.pin) is None):
+        return False
+    if not sig.static and sig.pin is None:
+        return not cluster.fits_somewhere(shape.items)
+    if admitted is None:
+        admitted = admitted_agents(cluster, sig)
+    return not cluster.fits_somewhere(shape.items, admitted)
+
+
+def explain_unschedulable(cluster: ClusterView, shape: Shape, sig: Signature
+                          ) -> tuple[Failure, ...]:
+    """Why no agent seen so far could ever run the shape."""
+    admitted = admitted_agents(cluster, sig.base)
+    if not admitted:
+        what = ", ".join(str(c) for c in sig.static) or f"agent {sig.pin}"
+        return (Failure("unschedulable", f"no agent seen so far passes {what}"),)
+    found = []
+    for name, milli in shape.items:
+        best = max(a.capacity.get(name, 0) for a in admitted)
+        if best < milli:
+            found.append(Failure(
+                "unschedulable",
+                f"needs {name} {_amount(milli)}, the largest agent seen has {_amount(best)}"))
+    if not found:
+        found.append(Failure(
+            "unschedulable", f"no agent seen so far has {shape.describe()} at once"))
+    return tuple(found)
+
+
+def explain_window(window: int) -> tuple[Failure, ...]:
+    """The cause for tasks the cycle did not reach."""
+    return (Failure("window", f"not examined this cycle (scan window of {window} tasks)"),)

@@ -1,0 +1,268 @@
+"""The pending-task index: ready tasks bucketed by (priority, owner, shape, signature).
+
+Theory of operation: a matching cycle must not look at every task.  Tasks with the same
+priority, owner, resource shape and placement signature are interchangeable for placement,
+so they share a :class:`Bucket` that keeps them in submit order.  When one task of a shape
+and signature does not fit anywhere, none of the others does either (offers only shrink
+during a cycle), so the matcher drops the whole bucket at once: a cycle costs buckets,
+shapes x agents and placements, never tasks x offers.
+
+The index is kept in sync with the queue's ready set incrementally: :meth:`PendingIndex.add`
+when a task becomes ready, :meth:`PendingIndex.remove` when it is launched, cancelled or
+no longer ready.  Both are O(1) amortised for tasks arriving in submit order and for
+removals at the head of a bucket (launched tasks); removals elsewhere leave a tombstone
+that is compacted away later.  The index never changes during :meth:`Matcher.match`.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+
+from mesos_wm.matcher.constraints import Constraint
+from mesos_wm.matcher.request import Shape, Signature, TaskRequest
+
+__all__ = ["Bucket", "PendingIndex"]
+
+
+class Bucket:
+    """Tasks of one priority, owner, shape and signature, in (submitted, key) order.
+
+    ``keys[head:]`` holds the live tasks and tombstones; a key is a tombstone when it is in
+    ``dead``.  A cycle may keep a :meth:`snapshot`; the bucket then copies its lists before
+    changing them in place (appending is safe), so snapshots stay valid.  Treat it as
+    read-only outside :class:`PendingIndex`.
+    """
+
+    __slots__ = ("ck", "dead", "grouped", "head", "keys", "live", "owner", "priority", "shape",
+                 "shared", "sig", "subs")
+
+    def __init__(self, priority: int, owner: str, shape: Shape, sig: Signature) -> None:
+        self.priority = priority
+        self.owner = owner
+        self.shape = shape
+        self.sig = sig
+        self.ck = (shape, sig)
+        self.keys: list[str] = []
+        self.subs: list[float] = []
+        self.dead: set[str] = set()
+        self.head = 0
+        self.live = 0
+        self.grouped = 0
+        self.shared = False
+
+    def live_keys(self) -> list[str]:
+        """The live task keys in order."""
+        dead = self.dead
+        return [k for k in self.keys[self.head:] if k not in dead]
+
+    def snapshot(self, pos: int) -> tuple[list[str], int, int, set[str]]:
+        """The live keys from ``pos`` on, as (keys, start, end, tombstones), kept valid."""
+        self.shared = True
+        return (self.keys, pos, len(self.keys), self.dead)
+
+    def _unshare(self) -> None:
+        if self.shared:
+            self.keys = list(self.keys)
+            self.subs = list(self.subs)
+            self.dead = set(self.dead)
+            self.shared = False
+
+    def _compact(self) -> None:
+        dead = self.dead
+        pairs = [(s, k) for s, k in zip(self.subs[self.head:], self.keys[self.head:],
+                                        strict=True) if k not in dead]
+        self.subs = [s for s, _ in pairs]
+        self.keys = [k for _, k in pairs]
+        self.dead = set()
+        self.head = 0
+        self.shared = False
+
+    def _insert(self, submitted: float, key: str) -> None:
+        if key in self.dead or (self.head and self.keys and (submitted, key) < (
+                self.subs[self.head - 1], self.keys[self.head - 1])):
+            self._compact()
+        keys, subs = self.keys, self.subs
+        if not keys or (submitted, key) > (subs[-1], keys[-1]):
+            keys.append(key)
+            subs.append(submitted)
+        else:
+            self._unshare()
+            keys, subs = self.keys, self.subs
+            pos = bisect_left(subs, submitted, self.head)
+            while pos < len(keys) and subs[pos] == submitted and keys[pos] < key:
+                pos += 1
+            keys.insert(pos, key)
+            subs.insert(pos, submitted)
+        self.live += 1
+
+    def _remove(self, key: str) -> None:
+        self.live -= 1
+        if self.dead:
+            self._unshare()
+        keys = self.keys
+        if keys[self.head] == key:
+            head = self.head + 1
+            dead = self.dead
+            while head < len(keys) and keys[head] in dead:
+                dead.discard(keys[head])
+                head += 1
+            self.head = head
+        else:
+            self._unshare()
+            self.dead.add(key)
+        if len(self.dead) > self.live or self.head > 64 + self.live:
+            self._compact()
+
+
+class PendingIndex:
+    """Ready tasks, indexed for matching; the framework keeps it equal to the ready set.
+
+    Example::
+
+        index = PendingIndex()
+        index.add(TaskRequest("wf1/run#1", {"cpus": 2, "mem": 2048}, owner="alice"))
+        result = matcher.match(offers, index, running)
+        for placement in result.placements:
+            index.remove(placement.task_key)   # launched: no longer pending
+    """
+
+    def __init__(self) -> None:
+        self._tasks: dict[str, tuple[TaskRequest, Bucket]] = {}
+        self._buckets: dict[tuple[int, str, int, int], Bucket] = {}
+        self._shapes: dict[tuple[tuple[str, int], ...], Shape] = {}
+        self._sigs: dict[object, Signature] = {}
+        self._sig_buckets: dict[Signature, int] = {}
+        self._shape_buckets: dict[Shape, int] = {}
+        self._serial = 0
+        self._levels: dict[int, dict[str, dict[tuple[int, int], Bucket]]] = {}
+        self.version = 0
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._tasks
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tasks)
+
+    def get(self, key: str) -> TaskRequest | None:
+        """The pending task with ``key``, or None."""
+        entry = self._tasks.get(key)
+        return entry[0] if entry is not None else None
+
+    def add(self, task: TaskRequest) -> None:
+        """Add a ready task; a task with the same key is replaced.
+
+        Args:
+            task: the request; it is kept as given (do not mutate it afterwards).
+        """
+        if task.key in self._tasks:
+            self.remove(task.key)
+        shape = self._shapes.get(task.shape_items)
+        if shape is None:
+            shape = self._shapes[task.shape_items] = Shape(len(self._shapes), task.shape_items)
+        sig = self._signature(Signature.key_of(task))
+        bkey = (task.priority, task.owner, shape.index, sig.index)
+        bucket = self._buckets.get(bkey)
+        if bucket is None:
+            bucket = self._buckets[bkey] = Bucket(task.priority, task.owner, shape, sig)
+            owners = self._levels.setdefault(task.priority, {})
+            owners.setdefault(task.owner, {})[(shape.index, sig.index)] = bucket
+            self._sig_buckets[sig] += 1
+            self._shape_buckets[shape] = self._shape_buckets.get(shape, 0) + 1
+        bucket._insert(task.submitted, task.key)
+        if task.group is not None:
+            bucket.grouped += 1
+        self._tasks[task.key] = (task, bucket)
+        self.version += 1
+
+    def _signature(self, key: tuple[tuple[Constraint, ...], str | None, str | None]
+                   ) -> Signature:
+        sig = self._sigs.get(key)
+        if sig is not None:
+            return sig
+        self._serial += 1
+        sig = Signature(self._serial, *key)
+        if sig.dynamic:
+            sig.base = self._signature(sig.base_key())
+        if sig.constraints or sig.pin is not None:
+            sig.master = self._signature(((), None, None))
+        self._sigs[key] = sig
+        self._sig_buckets[sig] = 0
+        return sig
+
+    def add_many(self, tasks: Iterable[TaskRequest]) -> None:
+        """Add several tasks (see :meth:`add`)."""
+        for task in tasks:
+            self.add(task)
+
+    def remove(self, key: str) -> bool:
+        """Remove a task (launched, cancelled or no longer ready).
+
+        Returns:
+            True when the task was pending.
+        """
+        entry = self._tasks.pop(key, None)
+        if entry is None:
+            return False
+        task, bucket = entry
+        if task.group is not None:
+            bucket.grouped -= 1
+        if bucket.live == 1:
+            del self._buckets[(task.priority, task.owner, bucket.shape.index, bucket.sig.index)]
+            owners = self._levels[task.priority]
+            mine = owners[task.owner]
+            del mine[(bucket.shape.index, bucket.sig.index)]
+            if not mine:
+                del owners[task.owner]
+                if not owners:
+                    del self._levels[task.priority]
+            bucket.live = 0
+            self._release(bucket.sig)
+            self._shape_buckets[bucket.shape] -= 1
+            if not self._shape_buckets[bucket.shape]:
+                del self._shape_buckets[bucket.shape]
+        else:
+            bucket._remove(key)
+        self.version += 1
+        return True
+
+    def _release(self, sig: Signature) -> None:
+        self._sig_buckets[sig] -= 1
+        if self._sig_buckets[sig] == 0 and sig.base is not sig:
+            del self._sig_buckets[sig]
+            del self._sigs[sig.key]
+
+    def discard_many(self, keys: Iterable[str]) -> int:
+        """Remove every key that is pending; returns how many were."""
+        return sum(1 for key in keys if self.remove(key))
+
+    def buckets(self) -> list[Bucket]:
+        """The non-empty buckets, sorted by (priority descending, owner, shape, signature)."""
+        return [self._buckets[k] for k in sorted(self._buckets, key=_bucket_order)]
+
+    def levels(self) -> list[tuple[int, list[tuple[str, list[Bucket]]]]]:
+        """Buckets grouped by priority (highest first), then owner (by name)."""
+        out = []
+        for priority in sorted(self._levels, reverse=True):
+            owners = self._levels[priority]
+            out.append((priority, [(o, list(owners[o].values())) for o in sorted(owners)]))
+        return out
+
+    def shapes(self) -> list[Shape]:
+        """The shapes of the pending tasks, by index."""
+        return sorted(self._shape_buckets, key=lambda s: s.index)
+
+    def resource_names(self) -> set[str]:
+        """Every resource name a pending task asks for."""
+        return {n for shape in self._shape_buckets for n, _ in shape.items}
+
+    def bucket_count(self) -> int:
+        """Number of non-empty buckets."""
+        return len(self._buckets)
+
+
+def _bucket_order(key: tuple[int, str, int, int]) -> tuple[int, str, int, int]:
+    return (-key[0], key[1], key[2], key[3])

@@ -1,0 +1,356 @@
+"""The matcher: one synchronous call from offers and pending tasks to placements.
+
+Theory of operation: :meth:`Matcher.match` combines the offers per agent, learns agent
+capacities (:class:`ClusterView`), and walks the :class:`PendingIndex` level by level,
+highest priority first.  Within a level, owners take turns by dominant resource fairness;
+within an owner, tasks go in submit order, merged across the owner's buckets with a heap
+keyed by each bucket's first task.  A task is offered to the cursor of its (shape,
+signature) (see ``_cycle``); when the cursor dies the whole bucket leaves the heap as
+unplaced, so an unplaceable task never blocks the tasks behind it.  Buckets whose shape
+fits no agent seen so far are reported unschedulable before the walk.  The walk stops
+after ``scan_window`` tasks were examined; the rest stay pending "not examined".
+
+Nothing is mutated outside the cycle except the matcher's :class:`ClusterView`, so equal
+inputs (and an equal history of offers) give equal results.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+from heapq import heapify, heappop, heapreplace
+from typing import Any
+
+from mesos_wm.matcher._cycle import NO_DISCRETE, Cursor, Cycle
+from mesos_wm.matcher.cluster import ClusterView, SeenAgent
+from mesos_wm.matcher.explain import (
+    admitted_agents,
+    explain_pending,
+    explain_unschedulable,
+    explain_window,
+    never_fits,
+)
+from mesos_wm.matcher.fairness import DRF_RESOURCES, share_increment
+from mesos_wm.matcher.fitness import Fitness, Strategy
+from mesos_wm.matcher.index import Bucket, PendingIndex
+from mesos_wm.matcher.offers import AgentCapacity, Offer
+from mesos_wm.matcher.request import Shape, Signature
+from mesos_wm.matcher.result import (
+    Failure,
+    MatchResult,
+    MatchStats,
+    Placement,
+    Snapshot,
+    Unplaced,
+)
+from mesos_wm.matcher.running import RunningIndex
+
+__all__ = ["Matcher"]
+
+_EPSILON = 1e-12
+_new = tuple.__new__
+_CACHE_LIMIT = 100_000
+
+
+class Matcher:
+    """Places pending tasks onto offers; holds only configuration and the cluster view.
+
+    Args:
+        strategy: ``"binpack"`` (default) or ``"spread"`` (see :class:`Strategy`).
+        fitness: optional :class:`Fitness` that picks among the next ``fitness_window``
+            candidate agents of each task.
+        fitness_window: how many candidates a fitness scores per task.
+        avoid_gpu_agents: tasks that need no GPU use GPU agents only when no other agent
+            has room for them.
+        scan_window: at most this many tasks are examined per cycle (None: no limit).
+        drf_quantum: how far (in dominant share) an owner may run ahead of the next owner
+            before yielding its turn; 0 is strict task-by-task DRF.
+        roles: the framework's roles, used by :meth:`parse_offer` (None: every role).
+        cluster: the view of agents seen so far (a new one by default).
+
+    Raises:
+        ValueError: an unknown strategy or a negative window or quantum.
+    """
+
+    def __init__(
+        self,
+        *,
+        strategy: Strategy | str = Strategy.BINPACK,
+        fitness: Fitness | None = None,
+        fitness_window: int = 8,
+        avoid_gpu_agents: bool = True,
+        scan_window: int | None = 250_000,
+        drf_quantum: float = 0.002,
+        roles: Iterable[str] | None = None,
+        cluster: ClusterView | None = None,
+    ) -> None:
+        try:
+            self.strategy = Strategy(strategy)
+        except ValueError:
+            known = ", ".join(s.value for s in Strategy)
+            raise ValueError(f"unknown strategy {strategy!r}; use one of {known}") from None
+        if scan_window is not None and scan_window < 1:
+            raise ValueError("scan_window must be at least 1 (or None for no limit)")
+        if drf_quantum < 0 or fitness_window < 1:
+            raise ValueError("drf_quantum must be >= 0 and fitness_window >= 1")
+        self.fitness = fitness
+        self.fitness_window = fitness_window
+        self.avoid_gpu_agents = avoid_gpu_agents
+        self.scan_window = scan_window
+        self.drf_quantum = drf_quantum
+        self.roles = None if roles is None else frozenset(roles)
+        self.cluster = cluster if cluster is not None else ClusterView()
+        self._never: dict[tuple[Shape, Signature], tuple[int, int, bool]] = {}
+        self._admitted: dict[Signature, tuple[int, list[SeenAgent]]] = {}
+
+    def parse_offer(self, offer: Mapping[str, Any]) -> Offer:
+        """Parse Mesos ``Offer`` JSON keeping the matcher's roles (see :meth:`Offer.from_json`).
+
+        Raises:
+            ValueError: a malformed offer.
+        """
+        return Offer.from_json(offer, self.roles)
+
+    def _unschedulable(self, shape: Shape, sig: Signature) -> bool:
+        base = sig.base
+        known = self._never.get((shape, base))
+        version = self.cluster.version
+        removals = self.cluster.removals
+        if known is not None and (known[0] == version or (
+                not known[2] and known[1] == removals)):
+            return known[2]
+        if len(self._never) > _CACHE_LIMIT:
+            self._never.clear()
+            self._admitted.clear()
+        admitted = None
+        if base.static or base.pin is not None:
+            cached = self._admitted.get(base)
+            if cached is None or cached[0] != version:
+                cached = self._admitted[base] = (version, admitted_agents(self.cluster, base))
+            admitted = cached[1]
+        verdict = never_fits(self.cluster, shape, base, admitted)
+        self._never[(shape, base)] = (version, removals, verdict)
+        return verdict
+
+    def match(
+        self,
+        offers: Iterable[Offer],
+        pending: PendingIndex,
+        running: RunningIndex | None = None,
+    ) -> MatchResult:
+        """Match one cycle: decide which pending tasks go on which offers.
+
+        Args:
+            offers: every offer currently held (parsed with :meth:`parse_offer`).
+            pending: the ready tasks; not modified (remove placed tasks yourself).
+            running: the framework's running tasks (owner usage, group placements).
+
+        Returns:
+            Placements in decision order, unplaced tasks grouped with lazy reasons, and
+            the offers nothing was placed on.
+        """
+        offers = list(offers)
+        running = running if running is not None else RunningIndex()
+        agents = AgentCapacity.combine(offers)
+        self.cluster.observe(agents, running)
+        cycle = Cycle(agents, pending.shapes(), strategy=self.strategy,
+                      avoid_gpu=self.avoid_gpu_agents, running=running, tasks=pending._tasks,
+                      fitness=self.fitness, fitness_window=self.fitness_window)
+        walk = _Walk(self, cycle, running)
+        walk.run(pending.levels())
+        snapshots = walk.snapshots()
+        used_ids = {i for s, used in enumerate(cycle.used) if used
+                    for i in cycle.pools[s].offer_ids}
+        unused = list(dict.fromkeys(o.offer_id for o in offers if o.offer_id not in used_ids))
+        stats = MatchStats(
+            agents=len(agents), pools=len(cycle.pools), buckets=pending.bucket_count(),
+            examined=walk.examined, placed=len(cycle.placements),
+            dead_shapes=sum(1 for c in cycle.cursors.values() if c.dead),
+            window_reached=walk.window_reached)
+        return MatchResult(cycle.placements, partial(walk.unplaced, snapshots), unused, stats)
+
+
+class _Walk:
+    """The fairness walk of one cycle over the index's levels."""
+
+    def __init__(self, matcher: Matcher, cycle: Cycle, running: RunningIndex) -> None:
+        self.matcher = matcher
+        self.cycle = cycle
+        self.running = running
+        self.window = matcher.scan_window if matcher.scan_window is not None else sys.maxsize
+        self.examined = 0
+        self.window_reached = False
+        self.drops: list[tuple[Bucket, int, bool]] = []
+        total = matcher.cluster.total_milli()
+        self.total = {n: total.get(n, 0) for n in DRF_RESOURCES if total.get(n, 0) > 0}
+        self.usage: dict[str, dict[str, int]] = {}
+        self._explained: dict[tuple[Shape, Signature], tuple[Failure, ...]] = {}
+
+    def explained(self, how: Callable[[Any, Shape, Signature], tuple[Failure, ...]],
+                  state: object, shape: Shape, sig: Signature) -> tuple[Failure, ...]:
+        known = self._explained.get((shape, sig))
+        if known is None:
+            known = self._explained[(shape, sig)] = how(state, shape, sig)
+        return known
+
+    def share(self, owner: str) -> float:
+        usage = self.usage.get(owner)
+        if usage is None:
+            base = self.running.owner_usage_milli(owner)
+            usage = self.usage[owner] = {n: base.get(n, 0) for n in self.total}
+        return max((usage[n] / t for n, t in self.total.items()), default=0.0)
+
+    def cursor(self, b: Bucket) -> Cursor:
+        cycle = self.cycle
+        cur = cycle.cursors.get(b.ck)
+        if cur is not None:
+            return cur
+        if self.matcher._unschedulable(b.shape, b.sig):
+            cur = cycle.cursors[b.ck] = cycle.unschedulable_cursor
+            return cur
+        if b.sig.group is not None:
+            cycle.track_group(b.sig)
+        cur = cycle.cursor(b.shape, b.sig)
+        if cur.inc < 0:
+            cur.inc = share_increment(b.shape.items, self.total)
+        return cur
+
+    def snapshots(self) -> list[tuple[Bucket, Snapshot, bool]]:
+        """Freeze the unplaced part of every dropped bucket (they copy before changing)."""
+        out = []
+        for b, pos, window in self.drops:
+            b.shared = True
+            out.append((b, (b.keys, pos, len(b.keys), b.dead), window))
+        return out
+
+    def unplaced(self, snapshots: list[tuple[Bucket, Snapshot, bool]]) -> list[Unplaced]:
+        """Build the Unplaced groups of the buckets dropped during the walk."""
+        out = []
+        cluster = self.matcher.cluster
+        for b, snapshot, window in snapshots:
+            cur = self.cycle.cursors.get(b.ck)
+            if window and (cur is None or not cur.dead):
+                explain = partial(explain_window, self.window)
+                unschedulable = False
+            elif cur is not None and cur.unschedulable:
+                explain = partial(self.explained, explain_unschedulable, cluster, b.shape, b.sig)
+                unschedulable = True
+            else:
+                explain = partial(self.explained, explain_pending, self.cycle, b.shape, b.sig)
+                unschedulable = False
+            group = Unplaced(snapshot, priority=b.priority, owner=b.owner, shape=b.shape,
+                             unschedulable=unschedulable, explain=explain)
+            if group.task_keys:
+                out.append(group)
+        return out
+
+    def run(self, levels: list[tuple[int, list[tuple[str, list[Bucket]]]]]) -> None:
+        for priority_index, (_, owners) in enumerate(levels):
+            if self.examined >= self.window:
+                for _, rest in levels[priority_index:]:
+                    for _, buckets in rest:
+                        self.drops += [(b, b.head, True) for b in buckets]
+                break
+            self.level(owners)
+
+    def level(self, owners: list[tuple[str, list[Bucket]]]) -> None:
+        cycle = self.cycle
+        cursors = cycle.cursors
+        drops = self.drops
+        state: list[list[Any]] = []
+        heap: list[tuple[float, str, list[tuple[float, str, int]]]] = []
+        for owner, buckets in owners:
+            bheap = []
+            for b in buckets:
+                cur = cursors.get(b.ck) or self.cursor(b)
+                if cur.dead:
+                    drops.append((b, b.head, False))
+                    continue
+                head = b.head
+                bheap.append((b.subs[head], b.keys[head], len(state)))
+                state.append([b, cur, head])
+            if bheap:
+                heapify(bheap)
+                heap.append((self.share(owner), owner, bheap))
+        heapify(heap)
+        quantum = self.matcher.drf_quantum
+        left = self.window - self.examined
+        walk = cycle.walk
+        take = cycle.take
+        groups = cycle.groups
+        placements_append = cycle.placements.append
+        used = cycle.used
+        slot_owner = cycle.slot_owner
+        pools = cycle.pools
+        while heap and left > 0:
+            share, owner, bheap = heap[0]
+            if len(heap) > 1:
+                nxt = heap[1] if len(heap) == 2 or heap[1] < heap[2] else heap[2]
+                budget = nxt[0] + quantum - share
+            else:
+                budget = math.inf
+            tally: list[Bucket] = []
+            while bheap and left > 0:
+                _, key, bi = bheap[0]
+                st = state[bi]
+                b, cur, pos = st
+                if cur.dead:
+                    heappop(bheap)
+                    drops.append((b, pos, False))
+                    continue
+                left -= 1
+                if cur.fast:
+                    s = cur.cands[cur.pos]
+                    needs = cur.needs
+                    for col, need in needs:
+                        if col[s] < need:
+                            s = walk(cur)
+                            break
+                    if s < 0:
+                        heappop(bheap)
+                        drops.append((b, pos, False))
+                        continue
+                    for col, need in needs:
+                        col[s] -= need
+                    used[s] = True
+                    placements_append(_new(Placement, (
+                        key, slot_owner[s], pools[s], cur.shape,
+                        take(s, cur.disc) if cur.disc else NO_DISCRETE)))
+                    if b.grouped and groups:
+                        group = cycle.tasks[key][0].group
+                        if group in groups:
+                            cycle.count_in_group(group, s)
+                elif not cur.place(cur, key, b.grouped > 0):
+                    heappop(bheap)
+                    drops.append((b, pos, False))
+                    continue
+                pos += 1
+                keys = b.keys
+                if b.dead:
+                    dead = b.dead
+                    while pos < len(keys) and keys[pos] in dead:
+                        pos += 1
+                st[2] = pos
+                if pos < len(keys):
+                    heapreplace(bheap, (b.subs[pos], keys[pos], bi))
+                else:
+                    heappop(bheap)
+                tally.append(b)
+                budget -= cur.inc
+                if budget <= _EPSILON:
+                    break
+            usage = self.usage[owner]
+            for b in tally:
+                for name, milli in b.shape.items:
+                    if name in usage:
+                        usage[name] += milli
+            if bheap and left > 0:
+                heapreplace(heap, (self.share(owner), owner, bheap))
+            else:
+                heappop(heap)
+                drops += [(state[bi][0], state[bi][2], True) for _, _, bi in bheap]
+        self.examined = self.window - left
+        if left <= 0:
+            self.window_reached = True

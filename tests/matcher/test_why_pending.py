@@ -1,0 +1,115 @@
+"""Why-pending reasons and unschedulable detection; the running index and cluster view."""
+
+from __future__ import annotations
+
+import pytest
+
+from mesos_wm.matcher import ClusterView, Failure, Matcher, RunningIndex
+
+from .builders import index_of, offer, placed, reasons, task
+
+
+def seen_matcher(**config: object) -> Matcher:
+    """A matcher that has seen a large agent with rack r2 (so nothing below is unschedulable)."""
+    matcher = Matcher(**config)  # type: ignore[arg-type]
+    matcher.match([offer(64, 65536, gpus=4, agent="seen", attributes={"rack": "r2"})],
+                  index_of([]))
+    return matcher
+
+
+def test_reasons_are_aggregated_per_cause_and_agent() -> None:
+    offers = [offer(4, 1024, agent="a", attributes={"rack": "r1"}),
+              offer(4, 4096, agent="b", attributes={"rack": "r1"}),
+              offer(1, 8192, agent="c", attributes={"rack": "r2"})]
+    tasks = [task("t", 2, 2048, constraints=[["rack", "EQ", "r2"]])]
+    result = seen_matcher().match(offers, index_of(tasks))
+    (group,) = result.unplaced
+    assert group.failures == (
+        Failure("constraint", "rack EQ r2 failed", 2),
+        Failure("resource", "insufficient cpus", 1),
+        Failure("resource", "insufficient mem", 1),
+    )
+    assert group.reason == (
+        "rack EQ r2 failed on 2 agents; insufficient cpus on 1 agent; insufficient mem on 1 agent")
+    assert result.reason_for("t") == group.reason
+    assert result.reason_for("other") is None
+
+
+def test_capacity_taken_by_this_cycles_placements_is_reported_as_insufficient() -> None:
+    tasks = [task(f"t{i}", 2, 256, submitted=i) for i in range(3)]
+    result = seen_matcher().match([offer(4, 4096, agent="a")], index_of(tasks))
+    assert reasons(result) == {"t2": "insufficient cpus on 1 agent"}
+
+
+def test_reasons_are_computed_once_per_shape_and_signature() -> None:
+    tasks = [task(f"t{i}", 8, 256, owner=f"o{i % 3}", priority=i % 2) for i in range(6)]
+    result = seen_matcher().match([offer(4, 4096, agent="a")], index_of(tasks))
+    assert len(result.unplaced) == 6
+    first = result.unplaced[0].failures
+    assert all(g.failures is first for g in result.unplaced)
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        (task("cpu", 128), "needs cpus 128, the largest agent seen has 8"),
+        (task("two", 8, 16384), "no agent seen so far has cpus:8;mem:16384 at once"),
+        (task("gpu", gpus=1), "needs gpus 1, the largest agent seen has 0"),
+        (task("rack", constraints=[["rack", "EQ", "r9"]]),
+         "no agent seen so far passes rack EQ r9"),
+        (task("port", ports=100), "needs ports 100, the largest agent seen has 11"),
+    ],
+)
+def test_unschedulable_tasks_are_marked_with_the_reason(spec: object, reason: str) -> None:
+    offers = [offer(8, 8192, agent="a", attributes={"rack": "r1"}, ports=[(1, 11)]),
+              offer(2, 16384, agent="b", attributes={"rack": "r2"})]
+    result = Matcher().match(offers, index_of([spec]))  # type: ignore[list-item]
+    (group,) = result.unplaced
+    assert group.unschedulable
+    assert group.reason == reason
+
+
+def test_unschedulable_tasks_become_schedulable_when_a_bigger_agent_appears() -> None:
+    matcher = Matcher()
+    pending = index_of([task("big", 16, 1024)])
+    first = matcher.match([offer(8, 8192, agent="a")], pending)
+    assert first.unplaced[0].unschedulable
+    second = matcher.match([offer(32, 8192, agent="b")], pending)
+    assert placed(second) == {"big": "b"}
+    third = matcher.match([offer(8, 8192, agent="a")], pending)
+    assert not third.unplaced[0].unschedulable
+    matcher.cluster.forget("b")
+    fourth = matcher.match([offer(8, 8192, agent="a")], pending)
+    assert fourth.unplaced[0].unschedulable
+
+
+def test_running_index_sums_usage_per_owner_agent_and_group() -> None:
+    running = RunningIndex()
+    running.add("t1", "a", resources={"cpus": 1.5, "mem": 100}, owner="ann", group="g",
+                hostname="ha", attributes={"rack": "r1"})
+    running.add("t2", "b", resources={"cpus": 1, "mem": 50}, owner="ann", group="g",
+                hostname="hb", attributes={"rack": "r1"})
+    running.add("t3", "b", resources={"cpus": 2}, owner="bob")
+    assert running.owner_usage("ann") == {"cpus": 2.5, "mem": 150.0}
+    assert running.group_counts("g", "rack") == {"r1": 2}
+    assert running.group_counts("g", "hostname") == {"ha": 1, "hb": 1}
+    assert dict(running.agent_usage_milli("b")) == {"cpus": 3000, "mem": 50000}
+    running.add("t2", "a", resources={"cpus": 1}, owner="ann", group="g")
+    assert running.group_agents("g") == {"a": 2}
+    assert running.remove("t1") and running.remove("t2") and not running.remove("t1")
+    assert running.owner_usage("ann") == {}
+    assert running.group_agents("g") == {}
+    assert len(running) == 1 and "t3" in running
+
+
+def test_running_tasks_count_toward_agent_capacity() -> None:
+    running = RunningIndex()
+    running.add("r", "a", resources={"cpus": 6, "mem": 1024})
+    cluster = ClusterView()
+    matcher = Matcher(cluster=cluster)
+    result = matcher.match([offer(2, 1024, agent="a")], index_of([task("t", 4, 256)]), running)
+    assert cluster.capacity("a") == {"cpus": 8.0, "mem": 2048.0}
+    assert cluster.total() == {"cpus": 8.0, "mem": 2048.0}
+    assert not result.unplaced[0].unschedulable
+    assert cluster.capacity("zzz") is None
+    assert [a.agent_id for a in cluster.agents()] == ["a"]
