@@ -130,6 +130,7 @@ class Framework:
     unreachable_tasks: dict[str, Task] = field(default_factory=dict)
     completed_tasks: deque[Task] = field(default_factory=deque)
     allocated: ResourceSet = field(default_factory=empty)
+    """Scalars offered to or used by the framework on all agents (ranges differ per agent)."""
 
     def has(self, capability: str) -> bool:
         """Tell whether the framework declared ``capability`` (e.g. ``PARTITION_AWARE``)."""

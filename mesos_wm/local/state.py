@@ -69,6 +69,15 @@ class Reply:
     body: JsonDict | None = None
 
 
+def _scalars(resources: ResourceSet) -> ResourceSet:
+    """The scalar part of resources: what a framework holds across agents (for DRF)."""
+    return (
+        ResourceSet(scalars=dict(resources.scalars))
+        if resources.ranges or resources.sets
+        else resources
+    )
+
+
 def _ip_as_uint32(ip: str) -> int:
     parts = [int(p) for p in ip.split(".")]
     return int.from_bytes(bytes(parts), "little")
@@ -772,7 +781,7 @@ class MasterState:
             return
         agent.allocated = agent.allocated - resources
         if framework is not None:
-            framework.allocated = framework.allocated - resources
+            framework.allocated = framework.allocated - _scalars(resources)
 
     def _offer_json(self, offer: Offer, framework: Framework, agent: Agent) -> JsonDict:
         multi = framework.has("MULTI_ROLE")
@@ -816,7 +825,7 @@ class MasterState:
             item.agent.offers.add(offer_id)
             item.agent.allocated = item.agent.allocated + item.resources
             item.framework.offers.add(offer_id)
-            item.framework.allocated = item.framework.allocated + item.resources
+            item.framework.allocated = item.framework.allocated + _scalars(item.resources)
             by_framework.setdefault(item.framework.framework_id, []).append(
                 self._offer_json(offer, item.framework, item.agent)
             )
