@@ -100,6 +100,7 @@ async def test_bad_length_prefix_drops_the_stream_and_resubscribes(
     driver = make_driver(max_record_size=4096)
     await driver.start()
     first = await fake_master.next_stream()
+    await driver.wait_subscribed(5)
     await first.send_raw(garbage)
     lost = await recorder.next(Disconnected)
     assert "RecordIO" in lost.reason
