@@ -13,7 +13,7 @@ import time
 
 from mesos_wm.errors import ExecutorError
 from mesos_wm.executor.context import TaskContext
-from mesos_wm.executor.outcome import WALL_TIME_REASON, TaskOutcome, failed, invalid
+from mesos_wm.executor.outcome import WALL_TIME_REASON, Outcome, TaskOutcome, failed, invalid
 from mesos_wm.executor.paths import PathEscapeError
 from mesos_wm.executor.registry import HandlerRegistry, UnknownTaskType, type_name
 from mesos_wm.executor.transfer import UnsupportedScheme
@@ -67,6 +67,10 @@ async def execute(spec: TaskSpec, context: TaskContext, registry: HandlerRegistr
                 f"wall time of {wall:g}s expired; the task was killed",
                 WALL_TIME_REASON,
             )
+            job = context.jobs.get(spec.task_id)
+            if job is not None and job.outcome is not None and job.outcome.state is Outcome.KILLED:
+                outcome.result.MergeFrom(job.outcome.result)
+                job.outcome = outcome
     except ExecutorError as exc:
         outcome = failed(str(exc))
     except OSError as exc:

@@ -130,3 +130,17 @@ async def test_output_fetching_without_a_job_copies_once(
     assert outcome.ok, outcome.message
     assert (storage / "outputs" / "x.dat").read_text() == "x"
     assert "1 round" in outcome.message
+
+
+async def test_monitoring_reports_a_wall_time_expiry(make_context: MakeContext) -> None:
+    job = make_spec("JOB_SUBMISSION", task_id="run", argv=["sleep", "30"], wall_time_seconds=0.3)
+    monitor = make_spec(
+        "MONITORING", task_id="watch", params={"job": "run"}, output_fetch_period_seconds=0.05
+    )
+    watching = asyncio.create_task(execute(monitor, make_context(monitor), REGISTRY))
+    job_outcome = await execute(job, make_context(job), REGISTRY)
+    outcome = await watching
+    assert job_outcome.state is Outcome.FAILED
+    assert outcome.state is Outcome.FAILED
+    assert "wall time of 0.3s expired" in outcome.message
+    assert outcome.result.run_seconds > 0.2
