@@ -134,11 +134,12 @@ def redact_uri(uri: str) -> str:
     """Return ``uri`` without user information or query string, safe to log."""
     try:
         parts = urlsplit(uri)
+        port = parts.port
     except ValueError:
         return "<unparsable uri>"
     host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
+    if port is not None:
+        host = f"{host}:{port}"
     netloc = f"***@{host}" if parts.username or parts.password else host
     query = "?…" if parts.query else ""
     return f"{parts.scheme}://{netloc}{parts.path}{query}"

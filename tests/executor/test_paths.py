@@ -112,6 +112,7 @@ def test_redact_uri_hides_credentials_and_query() -> None:
     assert "abc" not in redacted
     assert "user" not in redacted
     assert redacted == "https://***@host.example:8443/p/f.dat?…"
+    assert redact_uri("http://u:secret@h:notaport/x") == "<unparsable uri>"
 
 
 @pytest.mark.parametrize(
