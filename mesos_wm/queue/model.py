@@ -238,12 +238,13 @@ class TaskDef:
     fetch_period: float | None = None
 
     def spec_json(self) -> dict[str, Any]:
-        """Return what the executor needs (everything but placement and the DAG)."""
+        """Return what the executor needs (everything but placement and the DAG), with keys
+        in a fixed order, so :func:`compact` of it is canonical."""
         doc: dict[str, Any] = {"type": self.type}
         if self.command is not None:
             doc["command"] = self.command if isinstance(self.command, str) else list(self.command)
         if self.env:
-            doc["env"] = dict(self.env)
+            doc["env"] = dict(sorted(self.env.items()))
         if self.wall_time is not None:
             doc["wall_time"] = self.wall_time
         if self.staging is not None:
@@ -251,7 +252,7 @@ class TaskDef:
         if self.staging_timeout is not None:
             doc["staging_timeout"] = self.staging_timeout
         if self.params:
-            doc["params"] = dict(self.params)
+            doc["params"] = dict(sorted(self.params.items()))
         if self.kill_grace_period is not None:
             doc["kill_grace_period"] = self.kill_grace_period
         if self.permissions is not None:
@@ -318,18 +319,26 @@ class Workflow:
         return self.working_directory or safe_name(self.id)
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical(doc: Any) -> str:
     """Serialize ``doc`` as canonical JSON (sorted keys, no spaces), used for digests."""
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(doc)
+
+
+def compact(doc: Any) -> str:
+    """Serialize ``doc`` as JSON in its own key order (for documents built in a fixed order,
+    such as :meth:`TaskDef.spec_json`)."""
+    return _COMPACT.encode(doc)
 
 
 def digest(parts: list[str]) -> str:
     """Return the sha256 hex digest of canonical JSON parts, one per line."""
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode())
-        h.update(b"\n")
-    return h.hexdigest()
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 _SAFE = re.compile(r"[A-Za-z0-9_-]")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,10 +9,11 @@ from typing import Any
 from mesos_wm.errors import DagCycleError, SpecError, WorkflowConflict
 from mesos_wm.queue import validation
 from mesos_wm.queue.db import Op, chunks, marks
-from mesos_wm.queue.model import TaskShape, Workflow, canonical, digest
+from mesos_wm.queue.model import TaskShape, Workflow, canonical, compact, digest
 from mesos_wm.queue.records import SubmitResult
-from mesos_wm.queue.states import Counters, TaskState, WorkflowState, rollup
+from mesos_wm.queue.states import Counters, RunOn, TaskState, WorkflowState, rollup
 
+_RUN_ON = {r: r.value for r in RunOn}
 _TASK_INSERT = (
     "INSERT INTO tasks (id, wf, task_id, state, run_on, priority, shape, spec, deps, deps_left,"
     " not_before, queued_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -27,7 +27,7 @@ class Prepared:
     workflow: Workflow
     digest: str
     shapes: list[tuple[str, TaskShape]]
-    tasks: list[list[Any]]
+    tasks: list[tuple[Any, ...]]
 
 
 def check(workflow: Workflow) -> None:
@@ -54,20 +54,21 @@ def prepare(workflow: Workflow, shape_digest: dict[int, str]) -> Prepared:
     """
     parts = [canonical(workflow.header_json())]
     shapes: list[tuple[str, TaskShape]] = []
-    tasks: list[list[Any]] = []
+    tasks: list[tuple[Any, ...]] = []
+    encode = compact
+    default_prio = workflow.priority
     for task in workflow.tasks:
         shape = task.shape
         sd = shape_digest.get(id(shape))
         if sd is None:
             sd = shape_digest[id(shape)] = digest([canonical(shape.to_json())])
             shapes.append((sd, shape))
-        spec = canonical(task.spec_json())
-        deps = json.dumps(task.depends_on) if task.depends_on else None
-        prio = workflow.priority if task.priority is None else task.priority
-        parts.append(f"{task.id}\t{deps}\t{task.run_on.value}\t{task.priority}\t{sd}\t{spec}")
-        # [id, wf, task_id, state, run_on, priority, shape, spec, deps, deps_left, ...]
-        tasks.append([0, 0, task.id, None, task.run_on.value, prio, sd, spec, deps,
-                      len(task.depends_on)])
+        spec = encode(task.spec_json())
+        deps = ",".join(task.depends_on) if task.depends_on else None
+        run_on = _RUN_ON[task.run_on]
+        parts.append(f"{task.id}\t{deps}\t{run_on}\t{task.priority}\t{sd}\t{spec}")
+        prio = default_prio if task.priority is None else task.priority
+        tasks.append((task.id, run_on, prio, sd, spec, deps, len(task.depends_on)))
     return Prepared(workflow, digest(parts), shapes, tasks)
 
 
@@ -113,33 +114,35 @@ def submit(
     wf_ids = tx.new_ids("workflows", len(fresh))
     task_ids = iter(tx.new_ids("tasks", sum(len(p.tasks) for p in fresh)))
     wf_rows: list[tuple[Any, ...]] = []
-    task_rows: list[list[Any]] = []
+    task_rows: list[tuple[Any, ...]] = []
     edge_rows: list[tuple[int, int]] = []
     label_rows: list[tuple[int, str, str]] = []
     for wf, p in zip(wf_ids, fresh, strict=True):
         w = p.workflow
         timed = w.not_before is not None and w.not_before > now
-        state = TaskState.PENDING if timed else TaskState.QUEUED
+        root_state = TaskState.PENDING.value if timed else TaskState.QUEUED.value
         queued_at = None if timed else now
+        nb = w.not_before
         row_of: dict[str, int] = {}
+        ready_rows = op.fx.ready
+        shape_of = {sd: shape_ids.get(sd) or op.fx.shape_digests[sd] for sd in
+                    {t[3] for t in p.tasks}}
         ready = 0
-        for task, row in zip(p.tasks, task_ids, strict=False):
-            row_of[task[2]] = row
-            task[0], task[1] = row, wf
-            sd = task[6]
-            task[6] = shape_ids.get(sd) or op.fx.shape_digests[sd]
-            if task[9] == 0:
-                task[3] = state.value
-                task.extend((w.not_before, queued_at, now))
-                if timed:
-                    op.fx.timers.append((row, w.not_before or 0.0))
-                else:
-                    op.fx.ready.append((row, wf, task[2], task[6], task[5], 0, now))
-                    ready += 1
+        for (name, run_on, prio, sd, spec, deps, ndeps), row in zip(p.tasks, task_ids,
+                                                                    strict=False):
+            row_of[name] = row
+            shape = shape_of[sd]
+            if ndeps:
+                task_rows.append((row, wf, name, "PENDING", run_on, prio, shape, spec, deps,
+                                  ndeps, nb, None, now))
+                continue
+            task_rows.append((row, wf, name, root_state, run_on, prio, shape, spec, deps, 0,
+                              nb, queued_at, now))
+            if timed:
+                op.fx.timers.append((row, nb or 0.0))
             else:
-                task[3] = TaskState.PENDING.value
-                task.extend((w.not_before, None, now))
-            task_rows.append(task)
+                ready_rows.append((row, wf, name, shape, prio, 0, now))
+                ready += 1
         for t in w.tasks:
             child = row_of[t.id]
             edge_rows.extend((row_of[d], child) for d in t.depends_on)

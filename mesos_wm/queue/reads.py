@@ -66,7 +66,7 @@ def _task(
 ) -> TaskRecord:
     return TaskRecord(
         key=row[0], workflow_id=workflow_id, task_id=row[1], type=json.loads(row[2])["type"],
-        state=TaskState(row[3]), depends_on=tuple(json.loads(row[4])) if row[4] else (),
+        state=TaskState(row[3]), depends_on=tuple(row[4].split(",")) if row[4] else (),
         run_on=row[5], priority=row[6], shape=shape, retries_used=row[8],
         infra_retries_used=row[9], not_before=row[10], reason=row[11],
         cancel_requested=bool(row[12]), updated_at=row[13], attempts=attempts,

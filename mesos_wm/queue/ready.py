@@ -82,6 +82,34 @@ class ReadyIndex:
         bucket.append(slot)
         return True
 
+    def add_many(self, rows: Sequence[Row]) -> int:
+        """Add entries (at the back of their priorities' queues); returns how many were new."""
+        slot_of = self._slot
+        if any(row[0] in slot_of for row in rows) or len({row[0] for row in rows}) < len(rows):
+            return sum(self.add(row) for row in rows)
+        if not rows:
+            return 0
+        first = len(self._key)
+        keys, wfs, names, shapes, prios, attempts, queued = zip(*rows, strict=True)
+        self._key.extend(keys)
+        self._wf.extend(wfs)
+        self._names.extend(names)
+        self._shape.extend(shapes)
+        self._prio.extend(prios)
+        self._attempts.extend(attempts)
+        self._queued.extend(queued)
+        self._alive.extend(b"\x01" * len(rows))
+        slot_of.update(zip(keys, range(first, first + len(rows)), strict=True))
+        for wf, n in Counter(wfs).items():
+            self._per_workflow[wf] = self._per_workflow.get(wf, 0) + n
+        for i, prio in enumerate(prios, first):
+            bucket = self._buckets.get(prio)
+            if bucket is None:
+                bucket = self._buckets[prio] = array("i")
+                self._heads[prio] = 0
+            bucket.append(i)
+        return len(rows)
+
     def load(self, rows: Sequence[Row]) -> None:
         """Replace the contents with ``rows``, already sorted by (priority desc, queued_at).
 

@@ -5,7 +5,8 @@ Row ids of workflows and tasks are allocated by the queue (so a whole workflow i
 with ``executemany``); history and change rows number themselves.
 
 - ``workflows``: one row per workflow with the counters its state is rolled up from.
-- ``tasks``: one row per task; ``deps_left`` counts parents that have not settled, and
+- ``tasks``: one row per task (``spec``: what the executor needs, as JSON; ``deps``: the
+  ids it depends on, comma-separated); ``deps_left`` counts parents that have not settled, and
   ``parents_bad``/``parents_none`` how the settled ones came out (for ``run_on``).
 - ``edges``: parent -> child, so a settling task releases its children in O(edges).
 - ``shapes``: interned resources/constraints/retry policies shared by many tasks.

@@ -102,9 +102,21 @@ class _Reader:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
         self.problems: list[SpecProblem] = []
+        self.moved: dict[str, str] = {}
+        self._seen: set[tuple[str, str]] = set()
+
+    def locate(self, loc: str) -> str:
+        """Where a problem at ``loc`` really is (values inherited from ``defaults``)."""
+        for old, new in self.moved.items():
+            if loc == old or loc.startswith((old + ".", old + "[")):
+                return new + loc[len(old):]
+        return loc
 
     def add(self, loc: str, message: str) -> None:
-        self.problems.append(SpecProblem(self.prefix + loc, message))
+        loc = self.locate(loc)
+        if (loc, message) not in self._seen:
+            self._seen.add((loc, message))
+            self.problems.append(SpecProblem(self.prefix + loc, message))
 
     def mapping(self, value: object, loc: str, keys: frozenset[str] | None) -> dict[str, Any]:
         if value is None:
@@ -249,9 +261,8 @@ def _workflow(doc: object, prefix: str) -> tuple[Workflow, list[SpecProblem]]:
     )
     known = {p.location for p in r.problems}
     for p in validation.problems(workflow):
-        location = prefix + p.location
-        if location not in known:
-            r.problems.append(SpecProblem(location, p.message))
+        if prefix + r.locate(p.location) not in known:
+            r.add(p.location, p.message)
     return workflow, r.problems
 
 
@@ -273,9 +284,13 @@ def _task(
         return TaskDef(id="", type="COMMAND")
     raw: dict[str, Any] = dict(defaults)
     where: dict[str, str] = {key: f"defaults.{key}" for key in defaults}
+    r.moved.update({f"{loc}.{key}": f"defaults.{key}" for key in defaults if key not in own})
     for key, value in own.items():
-        if key in MERGED and isinstance(raw.get(key), Mapping) and isinstance(value, Mapping):
-            raw[key] = {**raw[key], **value}
+        inherited = raw.get(key)
+        if key in MERGED and isinstance(inherited, Mapping) and isinstance(value, Mapping):
+            raw[key] = {**inherited, **value}
+            r.moved.update({f"{loc}.{key}.{sub}": f"defaults.{key}.{sub}"
+                            for sub in inherited if sub not in value})
         else:
             raw[key] = value
         where[key] = f"{loc}.{key}"
@@ -422,6 +437,11 @@ def _staging(r: _Reader, raw: dict[str, Any], at: Callable[[str], str]) -> Stagi
     except ValueError:
         r.add(at("direction"), f"must be INPUT, OUTPUT or ARCHIVE_OUTPUT, not {raw['direction']!r}")
         return None
+    if raw.get("source") is None:
+        for key in ("sha256", "max_bytes"):
+            if key in raw:
+                r.add(at(key), "applies to a single source (INPUT staging); use sources: "
+                               "[{uri, sha256, max_bytes}] for several")
     sources: list[StagingSource] = []
     destination = None if raw.get("destination") is None else r.string(
         raw["destination"], at("destination")

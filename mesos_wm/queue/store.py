@@ -196,7 +196,7 @@ class TaskQueue(abc.ABC):
         missing_shape = {row[3] for row in fx.ready if row[3] not in index.shapes}
         if missing_wf or missing_shape:
             self._load_refs(missing_wf, missing_shape)
-        added = sum(index.add(row) for row in fx.ready)
+        added = index.add_many(fx.ready)
         for key, not_before in fx.timers:
             self._timers.set(key, not_before)
         if added:

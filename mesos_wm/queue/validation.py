@@ -25,6 +25,7 @@ from mesos_wm.queue.model import (
     TaskShape,
     Workflow,
 )
+from mesos_wm.queue.states import RunOn
 
 PLUGIN_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,63}")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
@@ -51,7 +52,8 @@ def problems(workflow: Workflow) -> list[SpecProblem]:
         if found is None:
             found = shape_cache[id(task.shape)] = list(_shape(task.shape))
         out.extend(SpecProblem(f"{prefix}.{loc}", msg) for loc, msg in found)
-        out.extend(SpecProblem(f"{prefix}.{loc}", msg) for loc, msg in _task(task))
+        if not _plain_ok(task):
+            out.extend(SpecProblem(f"{prefix}.{loc}", msg) for loc, msg in _task(task))
     dag = check_dag([t.id for t in workflow.tasks], [t.depends_on for t in workflow.tasks])
     for p in dag:
         location = "tasks" if p.index is None else f"tasks[{p.index}].{p.field}"
@@ -141,6 +143,8 @@ def _task(t: TaskDef) -> Iterator[tuple[str, str]]:
         yield "type", _type_message(t.type)
     if t.priority is not None and not _is_int(t.priority):
         yield "priority", "must be an integer"
+    if t.run_on == RunOn.FAILURE and not t.depends_on:
+        yield "run_on", "run_on failure needs depends_on: a task without dependencies always runs"
     yield from _command(t)
     for key, value in t.env.items():
         if not isinstance(key, str) or not ENV_NAME.fullmatch(key):
@@ -161,6 +165,49 @@ def _task(t: TaskDef) -> Iterator[tuple[str, str]]:
     if mode is not None and (not _is_int(mode) or not 0 <= mode <= 0o7777):
         yield "permissions", "must be a POSIX mode between 0 and 0o7777"
     yield from _staging(t)
+
+
+_PLAIN_TYPES = BUILTIN_TYPES - STAGING_TYPES
+
+
+def _plain_ok(t: TaskDef) -> bool:
+    """A fast test that passes only tasks :func:`_task` would find no problem in."""
+    if (
+        t.type not in _PLAIN_TYPES
+        or (t.run_on == RunOn.FAILURE and not t.depends_on)
+        or t.staging is not None
+        or type(t.id) is not str
+        or ID_PATTERN.fullmatch(t.id) is None
+        or (t.priority is not None and type(t.priority) is not int)
+        or t.kill_grace_period is not None
+        or t.permissions is not None
+        or not (_positive_ok(t.wall_time) and _positive_ok(t.staging_timeout)
+                and _positive_ok(t.fetch_period))
+    ):
+        return False
+    c = t.command
+    if c is None:
+        if t.type in NEEDS_COMMAND:
+            return False
+    elif type(c) is str:
+        if not c.strip():
+            return False
+    elif type(c) in (tuple, list) and c:
+        for arg in c:
+            if type(arg) is not str or "\0" in arg:
+                return False
+    else:
+        return False
+    for k, v in t.env.items():
+        if type(k) is not str or ENV_NAME.fullmatch(k) is None or type(v) is not str or "\0" in v:
+            return False
+    return all(type(k) is str and type(v) is str for k, v in t.params.items())
+
+
+def _positive_ok(value: object) -> bool:
+    if value is None:
+        return True
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf
 
 
 def _type_message(value: object) -> str:
