@@ -225,11 +225,11 @@ def active_attempts(tx: Tx) -> list[ActiveAttempt]:
 
 
 def ready_rows(tx: Tx, wf: int | None = None) -> list[Row]:
-    """Return QUEUED tasks as ready-index rows, sorted for :meth:`ReadyIndex.load`."""
+    """Return QUEUED tasks as ready-index rows (unsorted; the index sorts them)."""
     sql, params = READY_SQL, []
     if wf is not None:
         sql, params = sql + " AND t.wf = ?", [wf]
-    rows: list[Any] = tx.all(sql + " ORDER BY t.priority DESC, t.queued_at, t.id", params)
+    rows: list[Any] = tx.all(sql, params)
     return rows
 
 

@@ -16,11 +16,19 @@ import heapq
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from operator import itemgetter
+from typing import Any
 
 from mesos_wm.queue.model import TaskShape
 from mesos_wm.queue.records import ReadyTask
 
 _COMPACT_MIN = 4096
+
+
+def matching_order(row: tuple[Any, ...]) -> tuple[int, float, int]:
+    """Sort key of ready rows: priority (highest first), then queued_at, then key."""
+    return (-row[4], row[6], row[0])
+
 
 Row = tuple[int, int, str, int, int, int, float]
 """A ready entry: (key, workflow row, task id, shape id, priority, attempts so far, queued_at)."""
@@ -111,33 +119,34 @@ class ReadyIndex:
         return len(rows)
 
     def load(self, rows: Sequence[Row]) -> None:
-        """Replace the contents with ``rows``, already sorted by (priority desc, queued_at).
+        """Replace the contents with ``rows``, in any order.
 
-        Builds the arrays column by column, which is much faster than :meth:`add` per row.
+        Sorts them by (priority desc, queued_at, key) and builds the arrays column by column,
+        which is much faster than :meth:`add` per row.
         """
         self._reset()
         if not rows:
             return
-        keys, wfs, names, shapes, prios, attempts, queued = zip(*rows, strict=True)
-        self._key = array("q", keys)
-        self._wf = array("q", wfs)
-        self._names = list(names)
-        self._shape = array("i", shapes)
-        self._prio = array("i", prios)
-        self._attempts = array("i", attempts)
-        self._queued = array("d", queued)
-        self._alive = bytearray(b"\x01") * len(keys)
-        self._slot = dict(zip(keys, range(len(keys)), strict=True))
-        if len(self._slot) != len(keys):
+        rows = sorted(rows, key=matching_order)
+        n = len(rows)
+        keys = array("q", map(itemgetter(0), rows))
+        self._key = keys
+        self._wf = array("q", map(itemgetter(1), rows))
+        self._names = list(map(itemgetter(2), rows))
+        self._shape = array("i", map(itemgetter(3), rows))
+        self._prio = array("i", map(itemgetter(4), rows))
+        self._attempts = array("i", map(itemgetter(5), rows))
+        self._queued = array("d", map(itemgetter(6), rows))
+        self._alive = bytearray(b"\x01") * n
+        self._slot = dict(zip(keys, range(n), strict=True))
+        if len(self._slot) != n:
             raise ValueError("duplicate keys in the ready rows")
-        self._per_workflow = dict(Counter(wfs))
+        self._per_workflow = dict(Counter(self._wf))
         start = 0
-        for end in range(1, len(prios) + 1):
-            if end == len(prios) or prios[end] != prios[start]:
-                bucket = self._buckets.setdefault(prios[start], array("i"))
-                self._heads.setdefault(prios[start], 0)
-                bucket.extend(range(start, end))
-                start = end
+        for prio, count in sorted(Counter(self._prio).items(), reverse=True):
+            self._buckets[prio] = array("i", range(start, start + count))
+            self._heads[prio] = 0
+            start += count
 
     def remove(self, key: int) -> bool:
         """Remove an entry; returns False if it was not in the index."""

@@ -22,7 +22,7 @@ from mesos_wm.errors import InvalidTransition, StoreError
 from mesos_wm.queue import ops_run, ops_submit, ops_user, reads
 from mesos_wm.queue.db import Effects, Op, Tx, one
 from mesos_wm.queue.model import TaskShape, Workflow
-from mesos_wm.queue.ready import ReadyIndex, Timers
+from mesos_wm.queue.ready import ReadyIndex, Timers, matching_order
 from mesos_wm.queue.records import (
     ActiveAttempt,
     ChangeResult,
@@ -660,8 +660,7 @@ class TaskQueue(abc.ABC):
         shapes = {row[3] for row in ready if row[3] not in index.shapes}
         if shapes:
             self._load_refs((), shapes)
-        for row in ready:
-            index.add(row)
+        index.add_many(sorted(ready, key=matching_order))
         for key, not_before in timed:
             self._timers.set(key, not_before)
 
