@@ -59,7 +59,8 @@ class AgentConfig:
         attributes: attributes by name (text or scalar), or a ``rack:r1;zone:z2`` string.
         hostname: the agent's hostname (default ``localhost``).
         simulated: when true no process is started: tasks report TASK_RUNNING at once and
-            finish after ``task_duration`` seconds (see :mod:`mesos_wm.local.simulation`).
+            finish after ``task_duration`` seconds (labels ``mesos_wm.local/duration`` and
+            ``mesos_wm.local/state`` override it per task).
         task_duration: how long simulated tasks run, in seconds.
     """
 

@@ -72,6 +72,13 @@ class Faults:
         """Apply ACKNOWLEDGE calls only ``seconds`` after they arrive (0 = no delay)."""
         self._master.state.ack_delay = seconds
 
+    def finish_simulated_tasks(
+        self, state: str = "TASK_FINISHED", framework_id: str | None = None
+    ) -> None:
+        """End every live task on simulated agents now with ``state`` (for scale tests)."""
+        master = self._master
+        master.dispatch(master.state.finish_simulated_tasks(master.clock(), state, framework_id))
+
     def refuse_calls(self, seconds: float) -> None:
         """Answer 503 to scheduler and operator calls for ``seconds``."""
         master = self._master

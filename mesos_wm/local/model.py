@@ -89,16 +89,30 @@ class Agent:
     simulated: bool
     task_duration: float
     registered_time: float
-    allocated: ResourceSet = field(default_factory=empty)
     active: bool = True
     offers: set[str] = field(default_factory=set)
     tasks: dict[tuple[str, str], Task] = field(default_factory=dict)
     executors: dict[str, dict[str, Executor]] = field(default_factory=dict)
     streams: dict[tuple[str, str], UpdateStream] = field(default_factory=dict)
 
+    _allocated: ResourceSet = field(default_factory=empty, repr=False)
+    _available: ResourceSet | None = field(default=None, repr=False)
+
+    @property
+    def allocated(self) -> ResourceSet:
+        """Resources offered or used (tasks and executors)."""
+        return self._allocated
+
+    @allocated.setter
+    def allocated(self, value: ResourceSet) -> None:
+        self._allocated = value
+        self._available = None
+
     def available(self) -> ResourceSet:
-        """Resources neither offered nor used."""
-        return self.total - self.allocated
+        """Resources neither offered nor used (cached until ``allocated`` changes)."""
+        if self._available is None:
+            self._available = self.total - self._allocated
+        return self._available
 
     @property
     def pid(self) -> str:

@@ -1175,6 +1175,33 @@ class MasterState:
         )
         return self.executor_update(agent.agent_id, framework_id, status, now)
 
+    def finish_simulated_tasks(
+        self, now: float, state: str = "TASK_FINISHED", framework_id: str | None = None
+    ) -> list[Effect]:
+        """End every live task on simulated agents now (as if their commands exited).
+
+        Args:
+            now: the current time.
+            state: the terminal state to report (``TASK_FINISHED``, ``TASK_FAILED``...).
+            framework_id: only this framework's tasks (None = all).
+
+        Returns:
+            The update effects.
+        """
+        text = "Command exited with status 0" if state == "TASK_FINISHED" else None
+        effects: list[Effect] = []
+        for agent in self.agents.values():
+            if not agent.simulated:
+                continue
+            for (owner, task_id), task in list(agent.tasks.items()):
+                if framework_id is not None and owner != framework_id:
+                    continue
+                if not is_terminal(task.state):
+                    effects += self._simulated_update(
+                        agent, owner, task_id, state, now, message=text
+                    )
+        return effects
+
     def _finish_simulated(self, now: float) -> list[Effect]:
         effects: list[Effect] = []
         while self._finishes and self._finishes[0][0] <= now:
