@@ -1,0 +1,242 @@
+"""What the framework does on SUBSCRIBED and on its timer.
+
+* **After every (re)subscription**: store the framework id in the queue, rebuild the
+  in-memory view of alive attempts from the queue, reconcile every one of them explicitly,
+  and re-send the kills of attempts whose task was cancelled.
+* **On the timer** (:meth:`Maintenance.tick`): pick up work other processes submitted,
+  cancelled or retried; queue retries whose backoff passed; enforce offer-wait, staging
+  and wall-time limits; SUPPRESS or REVIVE offers as the policy says; reconcile
+  periodically; re-send kills Mesos has not confirmed; and notice when no workflow is left
+  unsettled (for :meth:`~mesos_wm.framework.Framework.run_until_idle`).
+* **Homes** of workflows not seen in this process are looked up in the queue: workflows
+  that never launched anything have none; for the others, the agent of their latest
+  attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Iterable
+
+from mesos_wm.errors import MesosWmError, QueueError
+from mesos_wm.framework.launch import LaunchBuilder
+from mesos_wm.framework.offers import OfferCycle
+from mesos_wm.framework.policy import OfferAction
+from mesos_wm.framework.runtime import Alive, Runtime
+from mesos_wm.framework.timeouts import Timeout, describe
+from mesos_wm.framework.updates import StatusHandler
+from mesos_wm.queue.records import ActiveAttempt, ChangeResult
+from mesos_wm.queue.states import WorkflowState
+
+__all__ = ["Maintenance"]
+
+log = logging.getLogger("mesos_wm.framework")
+
+_UNSETTLED = ("CREATED", "SCHEDULED", "EXECUTING", "CANCELING")
+_FRESH = ("CREATED", "SCHEDULED")
+_SETTLED = frozenset({WorkflowState.COMPLETED, WorkflowState.FAILED, WorkflowState.CANCELED})
+_NO_LIMIT = 1_000_000_000
+
+
+class Maintenance:
+    """Subscription handling and the timer's duties (see the module docstring).
+
+    Args:
+        rt: the framework's runtime state.
+        offers: the offer cycle (ready set sync, giving up tasks, reconciling launches).
+        updates: the status handler (kills, executor shutdown).
+    """
+
+    def __init__(self, rt: Runtime, offers: OfferCycle, updates: StatusHandler) -> None:
+        self.rt = rt
+        self.offers = offers
+        self.updates = updates
+        self.idle_event = asyncio.Event()
+        self.last_refresh = -math.inf
+        self.last_kill_poll = -math.inf
+
+    # -- homes -------------------------------------------------------------------------------
+
+    def learn_fresh_workflows(self) -> None:
+        """Note every workflow that never launched a task (one query, at start)."""
+        fresh = self.rt.queue.list_workflows(state=list(_FRESH), limit=_NO_LIMIT)
+        self.learn_fresh(w.workflow_id for w in fresh)
+
+    def learn_fresh(self, workflow_ids: Iterable[str]) -> None:
+        """Note workflows that have no home yet (just submitted)."""
+        homes = self.rt.homes
+        for workflow_id in workflow_ids:
+            if not homes.known(workflow_id):
+                homes.learn(workflow_id, None)
+
+    def home_of(self, workflow_id: str) -> str | None:
+        """The agent a workflow's tasks must go to, looked up in the queue when unknown."""
+        homes = self.rt.homes
+        if homes.known(workflow_id):
+            return homes.get(workflow_id)
+        home = None
+        try:
+            record = self.rt.queue.get_workflow(workflow_id, tasks=False)
+            if record.state.value not in _FRESH:
+                record = self.rt.queue.get_workflow(workflow_id)
+                latest = max((a for t in record.tasks for a in t.attempts if a.agent_id),
+                             key=lambda a: a.launched_at, default=None)
+                home = latest.agent_id if latest is not None else None
+        except QueueError as exc:
+            log.info("could not look up the home of workflow %s: %s", workflow_id, exc)
+        homes.learn(workflow_id, home)
+        if home is not None:
+            homes.executor_started(workflow_id, home)
+        return home
+
+    # -- subscription ------------------------------------------------------------------------
+
+    async def subscribed(self, framework_id: str) -> None:
+        """Handle SUBSCRIBED: store the id, reconcile every alive attempt."""
+        rt = self.rt
+        now = rt.clock()
+        rt.subscribed = True
+        rt.stats.subscriptions += 1
+        if rt.queue.get_framework_id() != framework_id:
+            rt.queue.set_framework_id(framework_id)
+        if rt.builder is None or rt.builder.framework_id != framework_id:
+            rt.builder = LaunchBuilder(rt.config, framework_id)
+        rt.policy.subscribed(now)
+        attempts = rt.queue.active_attempts()
+        self._remember(attempts)
+        for batch in rt.reconciler.plan(attempts, now, everything=True):
+            await self._reconcile(batch)
+        rt.reconciler.done(now)
+        rt.stats.reconciles += 1
+        log.info("subscribed as %s; reconciling %d alive attempt(s)", framework_id,
+                 len(attempts))
+        await self._kill_requested(attempts, now, force=True)
+        rt.dirty = True
+        rt.wake.set()
+
+    def _remember(self, attempts: list[ActiveAttempt]) -> None:
+        rt = self.rt
+        for a in attempts:
+            if a.mesos_task_id not in rt.alive:
+                rt.alive[a.mesos_task_id] = Alive(a.workflow_id, a.task_id, a.attempt,
+                                                  a.agent_id, state=a.state)
+            if a.agent_id and not rt.homes.known(a.workflow_id):
+                rt.homes.learn(a.workflow_id, a.agent_id)
+            if a.agent_id:
+                rt.homes.executor_started(a.workflow_id, a.agent_id)
+
+    async def _reconcile(self, batch: list[tuple[str, str | None]]) -> None:
+        rt = self.rt
+        if rt.driver is None or not rt.subscribed:
+            return
+        try:
+            await rt.driver.reconcile(batch)
+        except MesosWmError as exc:
+            log.warning("RECONCILE failed (%s); it is repeated later", exc)
+
+    async def _kill_requested(self, attempts: list[ActiveAttempt], now: float, *,
+                              force: bool = False) -> None:
+        rt = self.rt
+        for a in attempts:
+            if not a.kill_requested:
+                continue
+            sent = rt.kills_sent.get(a.mesos_task_id)
+            if force or sent is None or now - sent >= rt.config.kill_retry_interval:
+                await self.updates.kill(a.mesos_task_id, a.agent_id, "cancelled")
+
+    # -- the timer ---------------------------------------------------------------------------
+
+    async def tick(self) -> None:
+        """Do every duty that is due (see the module docstring)."""
+        rt = self.rt
+        now = rt.clock()
+        if now - self.last_refresh >= rt.config.refresh_interval:
+            self.last_refresh = now
+            if rt.queue.refresh():
+                rt.dirty = True
+            rt.settled_changed = True
+        self.offers.sync(now)
+        for kind, ident, limit in rt.deadlines.pop_due(now):
+            if kind is Timeout.OFFER_WAIT:
+                assert isinstance(ident, int)
+                self.offers.offer_wait_expired(ident, limit, now)
+            else:
+                assert isinstance(ident, str)
+                log.warning("%s: %s; killing it", ident, describe(kind, limit))
+                await self.updates.kill(ident, None, describe(kind, limit))
+        if rt.subscribed:
+            await self._offer_stream(now)
+            if rt.reconciler.due(now):
+                await self._periodic_reconcile(now)
+            if now - self.last_kill_poll >= rt.config.kill_retry_interval:
+                self.last_kill_poll = now
+                await self._kill_requested(rt.queue.active_attempts(), now)
+        if rt.settled_changed:
+            rt.settled_changed = False
+            self._check_idle()
+
+    async def _offer_stream(self, now: float) -> None:
+        rt = self.rt
+        assert rt.driver is not None
+        action = rt.policy.decide(now, len(rt.ready))
+        try:
+            if action is OfferAction.REVIVE:
+                await rt.driver.revive(rt.config.roles)
+                rt.policy.revived_now(now)
+                rt.stats.revives += 1
+                log.debug("REVIVE: %d task(s) waiting", len(rt.ready))
+            elif action is OfferAction.SUPPRESS:
+                await rt.driver.suppress(rt.config.roles)
+                rt.policy.suppressed_now()
+                rt.stats.suppresses += 1
+                log.debug("SUPPRESS: nothing waiting")
+        except MesosWmError as exc:
+            log.info("%s failed: %s", action.value.upper(), exc)
+
+    async def _periodic_reconcile(self, now: float) -> None:
+        rt = self.rt
+        assert rt.driver is not None
+        attempts = rt.queue.active_attempts()
+        for batch in rt.reconciler.plan(attempts, now, launched_at=rt.launched_at()):
+            await self._reconcile(batch)
+        await self._reconcile([])
+        rt.reconciler.done(now)
+        rt.stats.reconciles += 1
+
+    def _check_idle(self) -> None:
+        unsettled = self.rt.queue.list_workflows(state=list(_UNSETTLED), limit=1)
+        if unsettled:
+            self.idle_event.clear()
+        else:
+            self.idle_event.set()
+
+    def next_delay(self) -> float:
+        """Seconds until the timer has something to do (at most ``refresh_interval``)."""
+        rt = self.rt
+        now = rt.clock()
+        cfg = rt.config
+        times = [self.last_refresh + cfg.refresh_interval, rt.reconciler.next_deadline(),
+                 self.last_kill_poll + cfg.kill_retry_interval]
+        for t in (rt.deadlines.next_deadline(), rt.policy.next_deadline(now),
+                  rt.queue.next_wakeup()):
+            if t is not None:
+                times.append(t)
+        return max(0.0, min(min(times) - now, cfg.refresh_interval))
+
+    async def after_user_change(self, result: ChangeResult, *, retried: bool = False) -> None:
+        """After a cancel or retry through the framework: refresh and wake up.
+
+        A retried workflow whose executors were shut down (it had settled) has no home any
+        more: its tasks may start afresh anywhere.
+        """
+        rt = self.rt
+        if retried and not rt.homes.known(result.workflow_id):
+            rt.homes.learn(result.workflow_id, None)
+        rt.dirty = True
+        rt.settled_changed = True
+        if result.workflow_state in _SETTLED:
+            await self.updates.shutdown_executors(result.workflow_id)
+        rt.policy.work_arrived()
+        rt.wake.set()

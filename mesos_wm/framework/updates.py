@@ -1,0 +1,207 @@
+"""Status updates: commit to the queue, then acknowledge, then act on what changed.
+
+Theory of operation
+-------------------
+For every UPDATE the framework
+
+1. applies it to the queue (:meth:`~mesos_wm.queue.TaskQueue.apply_status`, which
+   commits).  If that fails the update is **not** acknowledged: the agent sends it again;
+2. acknowledges it, only now and only if it carries a uuid.  Acknowledgements go out in
+   the background (at most ``ack_concurrency`` at once) so the next update does not wait
+   for the master's answer; the order that matters — commit, then acknowledge — holds for
+   each update;
+3. kills the attempt if the queue says it must not be alive (cancelled task, old attempt,
+   unknown task), starts or stops its staging and wall-time clocks, marks the ready set for
+   a refresh when dependants were released or a retry was queued, forgets the homes on an
+   agent Mesos reports gone, and shuts the workflow's executors down once it settled;
+4. tells the user's callbacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from mesos_wm.errors import MesosWmError, QueueError
+from mesos_wm.executor.launch import executor_id_for
+from mesos_wm.framework.runtime import Alive, Runtime
+from mesos_wm.framework.status import FollowUp, StatusEvent, StatusFields, follow_up, read_status
+from mesos_wm.framework.timeouts import Timeout
+from mesos_wm.queue.records import StatusOutcome
+
+__all__ = ["AGENT_GONE", "StatusCallback", "StatusHandler"]
+
+log = logging.getLogger("mesos_wm.framework")
+
+StatusCallback = Callable[[StatusEvent], Awaitable[None] | None]
+"""A user callback: called (and awaited if it returns an awaitable) for every update."""
+
+AGENT_GONE = frozenset({"REASON_AGENT_REMOVED", "REASON_AGENT_REMOVED_BY_OPERATOR",
+                        "REASON_AGENT_UNKNOWN", "REASON_AGENT_DISCONNECTED"})
+_GONE_STATES = frozenset({"TASK_GONE_BY_OPERATOR", "TASK_UNREACHABLE"})
+
+
+class StatusHandler:
+    """Handles UPDATE events for one framework (see the module docstring).
+
+    Args:
+        rt: the framework's runtime state.
+        callbacks: the user's status callbacks (the list is read at each update).
+    """
+
+    def __init__(self, rt: Runtime, callbacks: list[StatusCallback]) -> None:
+        self.rt = rt
+        self.callbacks = callbacks
+        self._ack_slots = asyncio.Semaphore(rt.config.ack_concurrency)
+        self._acks: set[asyncio.Task[None]] = set()
+
+    async def handle(self, status: Mapping[str, Any]) -> None:
+        """Commit one ``TaskStatus`` to the queue, acknowledge it, and act on the result."""
+        rt = self.rt
+        fields = read_status(status)
+        now = rt.clock()
+        rt.stats.updates += 1
+        message = fields.message
+        why = rt.kill_reasons.get(fields.mesos_task_id) if fields.terminal else None
+        if why:
+            message = f"{why}; {message}" if message else why
+        try:
+            outcome = rt.queue.apply_status(
+                fields.mesos_task_id, fields.state, reason=fields.reason, message=message,
+                exit_code=fields.exit_code, agent_id=fields.agent_id,
+                executor_id=fields.executor_id, data=fields.data, now=now)
+        except QueueError as exc:
+            log.error("could not store %s of %s (not acknowledged; Mesos resends it): %s",
+                      fields.state, fields.mesos_task_id, exc)
+            return
+        except ValueError as exc:
+            log.warning("ignoring an update the queue cannot apply: %s", exc)
+            outcome = StatusOutcome(known=False, applied=False, note=str(exc))
+        up = follow_up(fields, outcome)
+        if up.acknowledge:
+            await self._acknowledge(status)
+        await self._after(fields, outcome, up, now)
+        await self._tell(StatusEvent.of(fields, outcome, now))
+
+    async def _acknowledge(self, status: Mapping[str, Any]) -> None:
+        await self._ack_slots.acquire()
+        task = asyncio.get_running_loop().create_task(self._send_ack(status))
+        self._acks.add(task)
+        task.add_done_callback(self._acks.discard)
+
+    async def _send_ack(self, status: Mapping[str, Any]) -> None:
+        rt = self.rt
+        try:
+            if rt.driver is not None:
+                await rt.driver.acknowledge(status)
+                rt.stats.acknowledged += 1
+        except MesosWmError as exc:
+            log.info("ACKNOWLEDGE failed (%s); the agent sends the update again", exc)
+        finally:
+            self._ack_slots.release()
+
+    async def drain(self) -> None:
+        """Wait for the acknowledgements in flight."""
+        while self._acks:
+            await asyncio.gather(*list(self._acks), return_exceptions=True)
+
+    async def _after(self, fields: StatusFields, outcome: StatusOutcome, up: FollowUp,
+                     now: float) -> None:
+        rt = self.rt
+        mid = fields.mesos_task_id
+        alive = rt.alive.get(mid)
+        if up.attempt_over:
+            self.forget(mid)
+            if outcome.applied:
+                if fields.state == "TASK_FINISHED":
+                    rt.stats.finished += 1
+                else:
+                    rt.stats.failed += 1
+                if outcome.retry is not None:
+                    rt.stats.retries += 1
+        elif outcome.known and outcome.workflow_id and outcome.task_id:
+            if alive is None:
+                alive = rt.alive[mid] = Alive(outcome.workflow_id, outcome.task_id,
+                                              outcome.attempt or 0, fields.agent_id)
+            alive.state = fields.state
+            if fields.agent_id:
+                alive.agent_id = fields.agent_id
+            if up.running:
+                rt.deadlines.clear(Timeout.STAGING, mid)
+                if alive.wall_time > 0:
+                    limit = alive.wall_time + rt.config.wall_time_margin
+                    rt.deadlines.set(Timeout.WALL_TIME, mid, now + limit, alive.wall_time)
+        if fields.agent_id and (fields.reason in AGENT_GONE or fields.state in _GONE_STATES):
+            self.agent_gone(fields.agent_id)
+        if up.kill:
+            await self.kill(mid, fields.agent_id)
+        if up.new_work:
+            rt.dirty = True
+            rt.policy.work_arrived()
+            rt.wake.set()
+        if outcome.workflow_state is not None:
+            rt.settled_changed = True
+            rt.wake.set()
+        if up.workflow_settled and outcome.workflow_id:
+            await self.shutdown_executors(outcome.workflow_id)
+
+    def forget(self, mesos_task_id: str) -> None:
+        """The attempt ended: drop its deadlines, resources and kill bookkeeping."""
+        rt = self.rt
+        rt.alive.pop(mesos_task_id, None)
+        rt.running.remove(mesos_task_id)
+        rt.deadlines.clear(Timeout.STAGING, mesos_task_id)
+        rt.deadlines.clear(Timeout.WALL_TIME, mesos_task_id)
+        rt.kill_reasons.pop(mesos_task_id, None)
+        rt.kills_sent.pop(mesos_task_id, None)
+
+    def agent_gone(self, agent_id: str) -> None:
+        """Forget the homes on an agent Mesos reports gone; their tasks may go elsewhere."""
+        rt = self.rt
+        moved = rt.homes.agent_lost(agent_id)
+        if moved:
+            log.warning("agent %s is gone; %d workflow(s) lose their working directory there",
+                        agent_id, len(moved))
+            rt.ready.repin(moved)
+
+    async def kill(self, mesos_task_id: str, agent_id: str | None,
+                   reason: str | None = None) -> None:
+        """KILL an attempt (``reason`` goes into its history when the kill is confirmed)."""
+        rt = self.rt
+        if reason:
+            rt.kill_reasons[mesos_task_id] = reason
+        if rt.driver is None or not rt.subscribed:
+            return
+        alive = rt.alive.get(mesos_task_id)
+        agent = agent_id or (alive.agent_id if alive else None)
+        rt.kills_sent[mesos_task_id] = rt.clock()
+        try:
+            await rt.driver.kill(mesos_task_id, agent)
+            rt.stats.kills += 1
+        except MesosWmError as exc:
+            log.warning("KILL of %s failed (%s); it is sent again later", mesos_task_id, exc)
+
+    async def shutdown_executors(self, workflow_id: str) -> None:
+        """The workflow has no more work: shut its executors down."""
+        rt = self.rt
+        agents = rt.homes.settled(workflow_id)
+        if rt.driver is None or not rt.subscribed:
+            return
+        executor_id = executor_id_for(workflow_id)
+        for agent_id in sorted(agents):
+            try:
+                await rt.driver.shutdown(executor_id, agent_id)
+            except MesosWmError as exc:
+                log.info("SHUTDOWN of %s on %s failed: %s", executor_id, agent_id, exc)
+
+    async def _tell(self, event: StatusEvent) -> None:
+        for callback in list(self.callbacks):
+            try:
+                result = callback(event)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("a status callback raised on %s", event.mesos_task_id)
