@@ -37,6 +37,17 @@ def subscribe_call(info: dict[str, Any]) -> dict[str, Any]:
     return call
 
 
+CHECKS: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def check_every_event(mesos_protos: Any) -> Any:
+    """Every event the core emits in these tests is validated against the Mesos protos."""
+    CHECKS.append(mesos_protos.check_scheduler_event)
+    yield
+    CHECKS.clear()
+
+
 class Harness:
     def __init__(self, config: MasterConfig = CONFIG, simulated: bool = True, agents: int = 1):
         self.state = MasterState(config, random.Random(7), T0)
@@ -60,6 +71,8 @@ class Harness:
     def apply(self, effects: list[Any]) -> None:
         for effect in effects:
             if isinstance(effect, SendEvent):
+                for check in CHECKS:
+                    check(effect.event)
                 self.events.setdefault(effect.stream_id, []).append(effect.event)
             elif isinstance(effect, CloseStream):
                 self.closed.append(effect.stream_id)
@@ -611,3 +624,109 @@ def test_executor_update_duplicate_uuid_is_not_forwarded_twice() -> None:
     h.apply(h.state.executor_update(h.agent_ids[0], fid, status, h.now))
     assert len(h.updates()) == 1
     assert h.updates()[0]["agent_id"] == {"value": h.agent_ids[0]}
+
+
+def test_update_framework_changes_roles_and_rejects_user_change() -> None:
+    h = Harness()
+    fid = h.subscribe(failover_timeout=60.0)
+    info = framework_info(
+        id={"value": fid}, roles=["x"], capabilities=[{"type": "MULTI_ROLE"}], failover_timeout=60.0
+    )
+    assert h.call(fid, "UPDATE_FRAMEWORK", {"framework_info": info}) == 200
+    assert h.state.frameworks[fid].roles == ("x",)
+    h.advance(0)
+    assert h.offers()[-1]["allocation_info"] == {"role": "x"}
+    bad = {**info, "user": "mallory"}
+    call = {
+        "type": "UPDATE_FRAMEWORK",
+        "framework_id": {"value": fid},
+        "update_framework": {"framework_info": bad},
+    }
+    reply = h.state.call(call, "s1", h.now)
+    assert reply.status == 400 and "FrameworkInfo.user" in reply.message
+
+
+def test_multi_role_task_must_carry_the_offer_role() -> None:
+    h = Harness()
+    fid = h.subscribe(roles=["a"], capabilities=[{"type": "MULTI_ROLE"}])
+    h.advance(0)
+    launch(h, fid, h.offers()[0], task_info("t1", h.agent_ids[0]))
+    assert h.updates()[-1]["state"] == "TASK_ERROR"
+    h.advance(5.0)
+    info = task_info("t2", h.agent_ids[0])
+    info["resources"] = [scalar("cpus", 1, role="a"), scalar("mem", 64, role="a")]
+    launch(h, fid, h.offers()[-1], info)
+    assert h.updates()[-1]["state"] == "TASK_RUNNING"
+
+
+def test_launch_group_executor_needs_cpus_mem_and_disk() -> None:
+    h = Harness()
+    fid = h.subscribe()
+    h.advance(0)
+    executor = {
+        "executor_id": {"value": "e"},
+        "type": "DEFAULT",
+        "resources": [scalar("cpus", 0.1), scalar("mem", 32)],
+    }
+    tasks = [task_info(f"g{i}", h.agent_ids[0]) for i in range(2)]
+    for task in tasks:
+        del task["command"]
+    body = {
+        "offer_ids": [h.offers()[0]["id"]],
+        "operations": [
+            {
+                "type": "LAUNCH_GROUP",
+                "launch_group": {"executor": executor, "task_group": {"tasks": tasks}},
+            }
+        ],
+    }
+    h.call(fid, "ACCEPT", body)
+    errors = h.updates()
+    assert [e["state"] for e in errors] == ["TASK_ERROR", "TASK_ERROR"]
+    assert errors[0]["message"] == "Executor 'e' uses no disk"
+
+
+def test_gpu_agents_are_offered_only_to_gpu_frameworks() -> None:
+    state = MasterState(CONFIG, random.Random(1), T0)
+    state.add_agent(AgentConfig(resources="cpus:1;mem:128;gpus:1", simulated=True), T0)
+    plain = state.subscribe(subscribe_call(framework_info()), "p", T0)
+    gpu = state.subscribe(
+        subscribe_call(framework_info(capabilities=[{"type": "GPU_RESOURCES"}])), "g", T0
+    )
+    assert plain and gpu
+    effects = state.tick(T0)
+    offered = {
+        e.stream_id for e in effects if isinstance(e, SendEvent) and e.event["type"] == "OFFERS"
+    }
+    assert offered == {"g"}
+
+
+def test_schema_drops_unknown_optional_enums_and_reports_paths() -> None:
+    from mesos_wm.local.schema import check
+
+    body = {
+        "type": "SUBSCRIBE",
+        "subscribe": {
+            "framework_info": {"user": "u", "name": "n", "capabilities": [{"type": "FUTURE_THING"}]}
+        },
+    }
+    assert check("scheduler.Call", body) is None
+    assert body["subscribe"]["framework_info"]["capabilities"] == [{}]
+    call = {
+        "type": "ACCEPT",
+        "framework_id": {"value": "f"},
+        "accept": {"operations": [{"type": "LAUNCH", "launch": {"task_infos": [{"name": "x"}]}}]},
+    }
+    assert check("scheduler.Call", call) == (
+        "Missing required fields: accept.operations[0].launch.task_infos[0].task_id, "
+        "accept.operations[0].launch.task_infos[0].agent_id"
+    )
+    assert check(
+        "executor.Call",
+        {
+            "framework_id": {"value": "f"},
+            "executor_id": {"value": "e"},
+            "type": "UPDATE",
+            "update": {"status": {"task_id": {"value": "t"}, "state": "TASK_BOGUS"}},
+        },
+    ) == ("Failed to find enum for 'TASK_BOGUS'")
