@@ -4,6 +4,7 @@ rebuilt from."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ from mesos_wm.queue.records import (
     TaskRecord,
     WorkflowRecord,
 )
-from mesos_wm.queue.states import TaskState, WorkflowState
+from mesos_wm.queue.states import SETTLED, TaskState, WorkflowState
 
 ShapeOf = Callable[[Tx, int], TaskShape]
 
@@ -253,13 +254,31 @@ def workflow_names(tx: Tx, wfs: Sequence[int]) -> dict[int, tuple[str, str]]:
     return out
 
 
-def pending_info(tx: Tx, key: int) -> list[tuple[str, str]]:
-    """Return (task id, state) of a task's parents that have not settled yet."""
-    return [
-        (name, state)
-        for name, state in tx.all(
-            "SELECT p.task_id, p.state FROM edges e JOIN tasks p ON p.id = e.parent"
-            " WHERE e.child = ? ORDER BY p.id",
-            (key,),
-        )
-    ]
+def explain(tx: Tx, workflow_id: str, task_id: str, shape_of: ShapeOf) -> str:
+    """Say why a task is in its state; for a waiting task, what it waits for.
+
+    Raises:
+        TaskNotFound: no such task.
+    """
+    task = get_task(tx, workflow_id, task_id, shape_of)
+    state = task.state
+    if state == TaskState.PENDING:
+        waiting = [
+            f"{name} ({parent})"
+            for name, parent in tx.all(
+                "SELECT p.task_id, p.state FROM edges e JOIN tasks p ON p.id = e.parent"
+                " WHERE e.child = ? ORDER BY p.id",
+                (task.key,),
+            )
+            if TaskState(parent) not in SETTLED
+        ]
+        if waiting:
+            return "PENDING: waiting for " + ", ".join(waiting)
+        if task.not_before is not None:
+            at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(task.not_before))
+            return f"PENDING: not before {at}" + (f" ({task.reason})" if task.reason else "")
+    if state == TaskState.QUEUED:
+        return "QUEUED: " + (task.reason or "waiting for a matching offer")
+    last = task.attempts[-1] if task.attempts else None
+    detail = task.reason or ((last.message or last.reason) if last else None)
+    return state.value + (f": {detail}" if detail else "")

@@ -11,7 +11,6 @@ import json
 import posixpath
 import re
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -33,6 +32,7 @@ from mesos_wm.queue.model import (
     Workflow,
     resolve_priority,
 )
+from mesos_wm.queue.reader import Reader, parse_duration, parse_time
 from mesos_wm.queue.states import RunOn
 
 WORKFLOW_KEYS = frozenset(
@@ -52,138 +52,7 @@ RESOURCE_KEYS = frozenset({"cpus", "mem", "disk", "gpus", "ports", "custom"})
 RETRY_KEYS = frozenset({"max", "backoff", "max_backoff", "max_infra"})
 TIMEOUT_KEYS = frozenset({"offer_wait", "staging"})
 SOURCE_KEYS = frozenset({"uri", "destination", "sha256", "max_bytes"})
-
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 T = TypeVar("T")
-
-
-def parse_duration(value: object) -> float:
-    """Parse ``500ms``, ``30s``, ``5m``, ``2h``, ``1d``, ``1h30m`` or a number of seconds.
-
-    Raises:
-        ValueError: anything else.
-    """
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip()
-        parts = _DURATION.findall(text)
-        if parts and "".join(n + u for n, u in parts) == text:
-            return sum(float(n) * _UNITS[u] for n, u in parts)
-    raise ValueError(f"{value!r} is not a duration (e.g. 500ms, 30s, 5m, 2h, 1d)")
-
-
-def parse_time(value: object) -> float:
-    """Parse an RFC 3339 time (with a time zone) or POSIX seconds into POSIX seconds.
-
-    Raises:
-        ValueError: anything else, including times without a zone.
-    """
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"{value!r} is not an RFC 3339 time") from None
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("a time needs a time zone (Z or +hh:mm)")
-        return value.timestamp()
-    if isinstance(value, date):
-        raise ValueError("a date needs a time and zone (e.g. 2026-12-01T08:00:00Z)")
-    raise ValueError(f"{value!r} is not an RFC 3339 time")
-
-
-class _Reader:
-    """Collects problems while converting raw values; every getter returns a safe value."""
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = prefix
-        self.problems: list[SpecProblem] = []
-        self.moved: dict[str, str] = {}
-        self._seen: set[tuple[str, str]] = set()
-
-    def locate(self, loc: str) -> str:
-        """Where a problem at ``loc`` really is (values inherited from ``defaults``)."""
-        for old, new in self.moved.items():
-            if loc == old or loc.startswith((old + ".", old + "[")):
-                return new + loc[len(old):]
-        return loc
-
-    def add(self, loc: str, message: str) -> None:
-        loc = self.locate(loc)
-        if (loc, message) not in self._seen:
-            self._seen.add((loc, message))
-            self.problems.append(SpecProblem(self.prefix + loc, message))
-
-    def mapping(self, value: object, loc: str, keys: frozenset[str] | None) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, Mapping):
-            self.add(loc, f"must be a mapping, not {type(value).__name__}")
-            return {}
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                self.add(loc, f"key {key!r} must be a string")
-            elif keys is not None and key not in keys:
-                self.add(_join(loc, key), f"unknown key (allowed: {', '.join(sorted(keys))})")
-            else:
-                out[key] = item
-        return out
-
-    def convert(self, value: object, loc: str, fn: Callable[[object], T], default: T) -> T:
-        try:
-            return fn(value)
-        except (ValueError, TypeError) as exc:
-            self.add(loc, str(exc))
-            return default
-
-    def string(self, value: object, loc: str, default: str = "") -> str:
-        if isinstance(value, str):
-            return value
-        self.add(loc, f"must be a string, not {type(value).__name__}")
-        return default
-
-    def number(self, value: object, loc: str, default: float) -> float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        self.add(loc, f"must be a number, not {value!r}")
-        return default
-
-    def integer(self, value: object, loc: str, default: int) -> int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        self.add(loc, f"must be an integer, not {value!r}")
-        return default
-
-    def str_map(self, value: object, loc: str) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for key, item in self.mapping(value, loc, None).items():
-            if isinstance(item, str):
-                out[key] = item
-            elif isinstance(item, int | float) and not isinstance(item, bool):
-                out[key] = str(item)
-            else:
-                self.add(_join(loc, key), f"must be a string, not {item!r}")
-        return out
-
-    def str_list(self, value: object, loc: str) -> tuple[str, ...]:
-        if isinstance(value, str):
-            return (value,)
-        if not isinstance(value, list):
-            self.add(loc, "must be a list of strings")
-            return ()
-        return tuple(self.string(v, f"{loc}[{j}]") for j, v in enumerate(value))
-
-
-def _join(loc: str, key: str) -> str:
-    return f"{loc}.{key}" if loc else key
-
 
 def parse_workflows(doc: object, source: str | None = None) -> list[Workflow]:
     """Turn a parsed YAML/JSON document into workflows, checking everything.
@@ -199,7 +68,7 @@ def parse_workflows(doc: object, source: str | None = None) -> list[Workflow]:
         SpecError: with every problem found, each located.
     """
     if isinstance(doc, Mapping) and "workflows" in doc:
-        reader = _Reader("")
+        reader = Reader("")
         reader.mapping(doc, "", frozenset({"workflows"}))
         items = doc["workflows"]
         if not isinstance(items, list) or not items:
@@ -227,7 +96,7 @@ def parse_workflows(doc: object, source: str | None = None) -> list[Workflow]:
 
 
 def _workflow(doc: object, prefix: str) -> tuple[Workflow, list[SpecProblem]]:
-    r = _Reader(prefix)
+    r = Reader(prefix)
     if not isinstance(doc, Mapping):
         r.add("", f"a workflow must be a mapping, not {type(doc).__name__}")
         return Workflow(id="", tasks=()), r.problems
@@ -273,7 +142,7 @@ def _priority(value: object) -> int:
 
 
 def _task(
-    r: _Reader,
+    r: Reader,
     item: object,
     loc: str,
     defaults: dict[str, Any],
@@ -356,7 +225,7 @@ def _permissions(value: object) -> int:
     raise ValueError(f"must be an octal mode such as '0750', not {value!r}")
 
 
-def _resources(r: _Reader, value: object, loc: str) -> Resources:
+def _resources(r: Reader, value: object, loc: str) -> Resources:
     raw = r.mapping(value, loc, RESOURCE_KEYS)
     base = Resources()
     custom = r.mapping(raw.get("custom"), f"{loc}.custom", None)
@@ -372,7 +241,7 @@ def _resources(r: _Reader, value: object, loc: str) -> Resources:
     )
 
 
-def _constraints(r: _Reader, value: object, loc: str) -> tuple[Constraint, ...]:
+def _constraints(r: Reader, value: object, loc: str) -> tuple[Constraint, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
@@ -399,7 +268,7 @@ def _constraints(r: _Reader, value: object, loc: str) -> tuple[Constraint, ...]:
     return tuple(out)
 
 
-def _retries(r: _Reader, value: object, loc: str) -> RetryPolicy:
+def _retries(r: Reader, value: object, loc: str) -> RetryPolicy:
     base = RetryPolicy()
     if isinstance(value, int) and not isinstance(value, bool):
         return RetryPolicy(max=value)
@@ -415,7 +284,7 @@ def _retries(r: _Reader, value: object, loc: str) -> RetryPolicy:
     )
 
 
-def _timeouts(r: _Reader, value: object, loc: str) -> dict[str, float | None]:
+def _timeouts(r: Reader, value: object, loc: str) -> dict[str, float | None]:
     raw = r.mapping(value, loc, TIMEOUT_KEYS)
     return {
         key: r.convert(item, f"{loc}.{key}", parse_duration, None)
@@ -424,7 +293,7 @@ def _timeouts(r: _Reader, value: object, loc: str) -> dict[str, float | None]:
     }
 
 
-def _staging(r: _Reader, raw: dict[str, Any], at: Callable[[str], str]) -> Staging | None:
+def _staging(r: Reader, raw: dict[str, Any], at: Callable[[str], str]) -> Staging | None:
     if raw.get("direction") is None:
         for key in ("source", "sources", "outputs", "sha256", "max_bytes"):
             if key in raw:
@@ -524,3 +393,5 @@ def load_file(path: str | Path) -> list[Workflow]:
         raise SpecError([SpecProblem("", f"cannot read the file: {exc}")], str(path)) from exc
     return load_text(text, str(path))
 
+
+__all__ = ["load_file", "load_text", "parse_duration", "parse_time", "parse_workflows"]

@@ -1,0 +1,281 @@
+"""The machinery under :class:`~mesos_wm.queue.store.TaskQueue`: transactions, the
+in-memory ready index and its recovery, and the primitives each backend implements.
+
+Every state change runs in one database transaction (retried when the database reports a
+transient conflict); the ready index and timers are updated only after the commit, so a
+crash at any point leaves the store consistent and :meth:`QueueCore.recover` rebuilds the
+index from it.  Backends (:mod:`~mesos_wm.queue.sqlite`, :mod:`~mesos_wm.queue.postgres`)
+provide transactions, id allocation, row locks, error mapping and change notification.
+"""
+
+from __future__ import annotations
+
+import abc
+import itertools
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Self, TypeVar
+
+from mesos_wm.errors import StoreError
+from mesos_wm.queue import ops_run, reads
+from mesos_wm.queue.db import Effects, Op, Tx, one
+from mesos_wm.queue.model import TaskShape
+from mesos_wm.queue.ready import ReadyIndex, Timers, matching_order
+
+R = TypeVar("R")
+Listener = Callable[[int], None]
+_RETRIES = 6
+
+
+class QueueCore(abc.ABC):
+    """Transactions, the ready index, recovery and notification; see ``TaskQueue``.
+
+    Args:
+        rng: jitter source for retry backoffs; None for exact backoffs.
+    """
+
+    skip_locked: bool = False
+
+    def __init__(self, *, rng: random.Random | None = None) -> None:
+        self._lock = threading.RLock()
+        self._rng = rng
+        self._index = ReadyIndex()
+        self._timers = Timers()
+        self._listeners: list[Listener] = []
+        self._shape_ids: dict[str, int] = {}
+        self._reasons: dict[int, str] = {}
+        self._last_seq = 0
+        self._own_seqs: set[int] = set()
+        self._closed = False
+
+    # -- primitives the backends provide -------------------------------------------------
+
+    @abc.abstractmethod
+    def _begin(self, write: bool) -> Tx:
+        """Start a transaction (a write transaction locks what it must) and return it."""
+
+    @abc.abstractmethod
+    def _commit(self) -> None:
+        """Commit the open transaction durably."""
+
+    @abc.abstractmethod
+    def _rollback(self) -> None:
+        """Roll the open transaction back; must not raise."""
+
+    @abc.abstractmethod
+    def _is_db_error(self, exc: BaseException) -> bool:
+        """Tell whether ``exc`` comes from the database driver."""
+
+    @abc.abstractmethod
+    def _is_transient(self, exc: BaseException) -> bool:
+        """Tell whether the transaction may succeed if run again (lock timeout, deadlock)."""
+
+    @abc.abstractmethod
+    def _changed_elsewhere(self) -> bool:
+        """Cheaply tell whether another connection may have committed since the last call."""
+
+    @abc.abstractmethod
+    def _wait(self, timeout: float) -> bool:
+        """Block until another process may have changed the store, or ``timeout``."""
+
+    @abc.abstractmethod
+    def _close(self) -> None:
+        """Close the connections."""
+
+    # -- transactions --------------------------------------------------------------------
+
+    def _transact(self, fn: Callable[[Op], R], now: float | None, *, write: bool = True) -> R:
+        with self._lock:
+            if self._closed:
+                raise StoreError("the queue is closed")
+            stamp = time.time() if now is None else now
+            for attempt in itertools.count():
+                try:
+                    op = Op(self._begin(write), stamp, self._shape_of)
+                    result = fn(op)
+                    self._commit()
+                except BaseException as exc:
+                    self._rollback()
+                    if not self._is_db_error(exc):
+                        raise
+                    if self._is_transient(exc) and attempt < _RETRIES:
+                        time.sleep(0.005 * 2**attempt)
+                        continue
+                    raise StoreError(f"queue database error: {exc}") from exc
+                self._apply(op.fx)
+                return result
+        raise AssertionError("unreachable")
+
+    def _read(self, fn: Callable[[Tx], R]) -> R:
+        return self._transact(lambda op: fn(op.tx), None, write=False)
+
+    def _shape_of(self, tx: Tx, shape_id: int) -> TaskShape:
+        shape = self._index.shapes.get(shape_id)
+        if shape is None:
+            row = one(tx, "SELECT doc FROM shapes WHERE id = ?", (shape_id,))
+            if row is None:
+                raise StoreError(f"shape {shape_id} is missing from the store")
+            shape = self._index.shapes[shape_id] = TaskShape.from_json(json.loads(row[0]))
+        return shape
+
+    def _apply(self, fx: Effects) -> None:
+        index = self._index
+        for key in fx.unready:
+            index.remove(key)
+            self._timers.discard(key)
+            self._reasons.pop(key, None)
+        index.shapes.update(fx.shapes)
+        self._shape_ids.update(fx.shape_digests)
+        index.workflows.update(fx.workflows)
+        self._own_seqs.update(fx.change_seqs)
+        missing_wf = {row[1] for row in fx.ready if row[1] not in index.workflows}
+        missing_shape = {row[3] for row in fx.ready if row[3] not in index.shapes}
+        if missing_wf or missing_shape:
+            self._load_refs(missing_wf, missing_shape)
+        added = index.add_many(fx.ready)
+        for key, not_before in fx.timers:
+            self._timers.set(key, not_before)
+        if added:
+            self._notify(added)
+
+    def _load_refs(self, wfs: Iterable[int], shapes: Iterable[int]) -> None:
+        def load(tx: Tx) -> dict[int, tuple[str, str]]:
+            for shape_id in shapes:
+                self._shape_of(tx, shape_id)
+            return reads.workflow_names(tx, list(wfs))
+
+        self._index.workflows.update(self._read(load))
+
+    def _notify(self, count: int) -> None:
+        for listener in list(self._listeners):
+            listener(count)
+
+    def ready_count(self) -> int:
+        """Return how many tasks are in the ready index."""
+        return len(self._index)
+
+    def next_wakeup(self) -> float | None:
+        """Return when the next waiting task's ``not_before`` passes, or None."""
+        with self._lock:
+            return self._timers.next_time()
+
+    def promote_due(self, *, now: float | None = None) -> int:
+        """Queue the tasks whose ``not_before`` has passed; returns how many."""
+        stamp = time.time() if now is None else now
+        with self._lock:
+            due = self._timers.pop_due(stamp)
+            if not due:
+                return 0
+            try:
+                return self._transact(lambda op: ops_run.promote(op, due), stamp)
+            except BaseException:
+                for key in due:
+                    self._timers.set(key, stamp)
+                raise
+
+    # -- notification, recovery, other processes -----------------------------------------
+
+    def add_listener(self, callback: Listener) -> None:
+        """Call ``callback(n)`` after ``n`` tasks became ready in this process's index."""
+        self._listeners.append(callback)
+
+    def remove_listener(self, callback: Listener) -> None:
+        """Stop calling ``callback``."""
+        self._listeners.remove(callback)
+
+    def recover(self) -> int:
+        """Rebuild the ready index and timers from the store; returns the ready count."""
+
+        def load(tx: Tx) -> tuple[Any, ...]:
+            shapes = tx.all("SELECT id, digest, doc FROM shapes")
+            ready = reads.ready_rows(tx)
+            timed = reads.timed_rows(tx)
+            names = reads.workflow_names(tx, sorted({row[1] for row in ready}))
+            seq = one(tx, "SELECT COALESCE(MAX(seq), 0) FROM changes")
+            return shapes, ready, timed, names, int(seq[0]) if seq else 0
+
+        shapes, ready, timed, names, seq = self._read(load)
+        with self._lock:
+            self._index.load(ready)
+            self._index.shapes = {int(i): TaskShape.from_json(json.loads(doc))
+                                  for i, _, doc in shapes}
+            self._shape_ids = {d: int(i) for i, d, _ in shapes}
+            self._index.workflows = names
+            self._timers.load(timed)
+            self._reasons.clear()
+            self._last_seq = seq
+            self._own_seqs.clear()
+        if ready:
+            self._notify(len(ready))
+        return len(ready)
+
+    def refresh(self) -> int:
+        """Pick up workflows submitted, cancelled or retried by other processes.
+
+        Returns:
+            How many tasks became ready in this process's index.
+        """
+        with self._lock:
+            if not self._changed_elsewhere():
+                return 0
+            rows = self._read(lambda tx: tx.all(
+                "SELECT seq, wf FROM changes WHERE seq > ? ORDER BY seq", (self._last_seq,)))
+            if not rows:
+                return 0
+            wfs = sorted({wf for seq, wf in rows if seq not in self._own_seqs})
+            self._last_seq = max(seq for seq, _ in rows)
+            self._own_seqs = {s for s in self._own_seqs if s > self._last_seq}
+            before = len(self._index)
+            for wf in wfs:
+                self._reload_workflow(wf)
+            added = max(len(self._index) - before, 0)
+        if added:
+            self._notify(added)
+        return added
+
+    def _reload_workflow(self, wf: int) -> None:
+        def load(tx: Tx) -> tuple[Any, ...]:
+            return (reads.ready_rows(tx, wf), reads.timed_rows(tx, wf),
+                    reads.workflow_names(tx, [wf]))
+
+        ready, timed, names = self._read(load)
+        index = self._index
+        index.workflows.update(names)
+        keep = {row[0] for row in ready}
+        for key in index.keys_of_workflow(wf):
+            if key not in keep:
+                index.remove(key)
+        shapes = {row[3] for row in ready if row[3] not in index.shapes}
+        if shapes:
+            self._load_refs((), shapes)
+        index.add_many(sorted(ready, key=matching_order))
+        for key, not_before in timed:
+            self._timers.set(key, not_before)
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Block until another process may have changed the queue (PostgreSQL: LISTEN/
+        NOTIFY; SQLite: polling), or ``timeout`` seconds; then call :meth:`refresh`.
+
+        Returns:
+            True if a change was seen.
+        """
+        return self._wait(timeout)
+
+    # -- lifetime ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the database connections (idempotent)."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
