@@ -1,0 +1,240 @@
+"""The framework's ordering rules and offer decisions, with the queue and driver mocked.
+
+Only decision logic is tested here (which call, in which order, with which filter); the
+end-to-end tests run the same code against the embedded master and a real queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from typing import Any
+
+import pytest
+from pytest_mock import MockerFixture
+
+from mesos_wm.drivers.scheduler import SchedulerDriver
+from mesos_wm.errors import StoreError
+from mesos_wm.framework import FrameworkConfig, LaunchBuilder
+from mesos_wm.framework.homes import Homes
+from mesos_wm.framework.maintenance import Maintenance
+from mesos_wm.framework.offers import OfferCycle
+from mesos_wm.framework.pending import ReadySet
+from mesos_wm.framework.policy import OfferPolicy
+from mesos_wm.framework.reconcile import Reconciler
+from mesos_wm.framework.runtime import Runtime
+from mesos_wm.framework.updates import StatusHandler
+from mesos_wm.matcher import Matcher
+from mesos_wm.queue.records import Claims, StatusOutcome
+from mesos_wm.queue.states import TaskState
+from mesos_wm.queue.store import TaskQueue
+from tests.framework.builders import launch, offer, ready, shape, status
+
+CONFIG = FrameworkConfig(refuse_seconds=1.5, refuse_seconds_idle=90.0, suppress_after=5.0,
+                         revive_interval=2.0, reconcile_interval=1000.0)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def rt(mocker: MockerFixture, clock: Clock) -> Runtime:
+    queue = mocker.create_autospec(TaskQueue, instance=True)
+    queue.promote_due.return_value = 0
+    queue.ready_tasks.return_value = []
+    queue.refresh.return_value = 0
+    queue.active_attempts.return_value = []
+    queue.list_workflows.return_value = []
+    queue.next_wakeup.return_value = None
+    runtime = Runtime(queue=queue, config=CONFIG, clock=clock, matcher=Matcher(roles=["*"]),
+                      ready=ReadySet(lambda wf: None), homes=Homes(),
+                      policy=OfferPolicy(CONFIG, clock()),
+                      reconciler=Reconciler(1000.0, 30.0, 100))
+    runtime.driver = mocker.create_autospec(SchedulerDriver, instance=True)
+    runtime.subscribed = True
+    runtime.builder = LaunchBuilder(CONFIG, "F-1")
+    return runtime
+
+
+def order(mocker: MockerFixture, **mocks: Any) -> Any:
+    manager = mocker.Mock()
+    for name, mock in mocks.items():
+        manager.attach_mock(mock, name)
+    return manager
+
+
+async def test_an_update_is_acknowledged_only_after_the_queue_committed_it(
+        rt: Runtime, mocker: MockerFixture) -> None:
+    rt.queue.apply_status.return_value = StatusOutcome(  # type: ignore[attr-defined]
+        True, True, "wf", "t", 1, task_state=TaskState.RUNNING)
+    calls = order(mocker, apply_status=rt.queue.apply_status, acknowledge=rt.driver.acknowledge)
+    handler = StatusHandler(rt, [])
+    update = status("wf.t.a1", "TASK_RUNNING")
+    await handler.handle(update)
+    await handler.drain()
+    assert [c[0] for c in calls.mock_calls] == ["apply_status", "acknowledge"]
+    assert calls.mock_calls[1].args == (update,)
+
+
+async def test_an_update_the_queue_failed_to_store_is_not_acknowledged(
+        rt: Runtime, mocker: MockerFixture) -> None:
+    rt.queue.apply_status.side_effect = StoreError("disk full")  # type: ignore[attr-defined]
+    handler = StatusHandler(rt, [])
+    await handler.handle(status("wf.t.a1", "TASK_FINISHED"))
+    await handler.drain()
+    rt.driver.acknowledge.assert_not_called()  # type: ignore[union-attr]
+
+
+async def test_callbacks_see_the_committed_update_after_the_acknowledgement_is_sent(
+        rt: Runtime, mocker: MockerFixture) -> None:
+    rt.queue.apply_status.return_value = StatusOutcome(  # type: ignore[attr-defined]
+        True, True, "wf", "t", 1, task_state=TaskState.FINISHED)
+    seen: list[Any] = []
+
+    async def callback(event: Any) -> None:
+        seen.append((event.state, rt.queue.apply_status.called))  # type: ignore[attr-defined]
+
+    handler = StatusHandler(rt, [callback, lambda e: 1 / 0])
+    await handler.handle(status("wf.t.a1", "TASK_FINISHED"))
+    await handler.drain()
+    assert seen == [("TASK_FINISHED", True)]
+
+
+async def test_a_cancelled_attempt_reporting_running_is_killed(rt: Runtime) -> None:
+    rt.queue.apply_status.return_value = StatusOutcome(  # type: ignore[attr-defined]
+        True, True, "wf", "t", 1, task_state=TaskState.RUNNING, kill=True)
+    handler = StatusHandler(rt, [])
+    await handler.handle(status("wf.t.a1", "TASK_RUNNING", agent_id="S4"))
+    rt.driver.kill.assert_awaited_once_with("wf.t.a1", "S4")  # type: ignore[union-attr]
+
+
+async def test_intents_are_recorded_before_the_accept_and_the_rest_is_declined_short(
+        rt: Runtime, mocker: MockerFixture) -> None:
+    rt.queue.ready_tasks.return_value = [ready(1, "wf", "run"),  # type: ignore[attr-defined]
+                                         ready(2, "big", task_shape=shape(cpus=64))]
+    one = dataclasses.replace(launch("wf", "run", agent_id="S1"), key=1)
+    rt.queue.mark_launching_many.return_value = Claims((one,), ())  # type: ignore[attr-defined]
+    calls = order(mocker, mark=rt.queue.mark_launching_many, accept=rt.driver.accept,
+                  decline=rt.driver.decline)
+    cycle = OfferCycle(rt)
+    await cycle.handle([offer("O1", "S1"), offer("O2", "S2")])
+    names = [c[0] for c in calls.mock_calls]
+    assert names == ["mark", "accept", "decline"]
+    assert calls.mock_calls[0].kwargs["agent_id"] == "S1"
+    accept = calls.mock_calls[1]
+    assert accept.args[0] == ["O1"]
+    infos = accept.args[1][0]["launch"]["task_infos"]
+    assert [i["task_id"]["value"] for i in infos] == [one.mesos_task_id]
+    assert accept.kwargs["refuse_seconds"] == 1.5
+    assert calls.mock_calls[2].args == (["O2"],)
+    assert calls.mock_calls[2].kwargs == {"refuse_seconds": 1.5}
+    assert list(rt.ready.tasks) == [2]
+    assert one.mesos_task_id in rt.alive and rt.homes.get("wf") == "S1"
+
+
+async def test_offers_are_declined_long_when_nothing_waits(rt: Runtime, clock: Clock) -> None:
+    cycle = OfferCycle(rt)
+    clock.now += 10
+    await cycle.handle([offer("O1", "S1")])
+    rt.driver.decline.assert_awaited_once_with(["O1"], refuse_seconds=90.0)  # type: ignore[union-attr]
+    rt.driver.accept.assert_not_called()  # type: ignore[union-attr]
+    rt.queue.mark_launching_many.assert_not_called()  # type: ignore[attr-defined]
+
+
+async def test_tasks_cancelled_meanwhile_are_not_launched(rt: Runtime) -> None:
+    rt.queue.ready_tasks.return_value = [ready(1)]  # type: ignore[attr-defined]
+    rt.queue.mark_launching_many.return_value = Claims((), (1,))  # type: ignore[attr-defined]
+    await OfferCycle(rt).handle([offer("O1", "S1")])
+    rt.driver.accept.assert_not_called()  # type: ignore[union-attr]
+    rt.driver.decline.assert_awaited_once()  # type: ignore[union-attr]
+    assert len(rt.ready) == 0
+
+
+async def test_idle_framework_suppresses_and_revives_when_work_arrives(
+        rt: Runtime, clock: Clock) -> None:
+    updates = StatusHandler(rt, [])
+    maintenance = Maintenance(rt, OfferCycle(rt), updates)
+    await maintenance.tick()
+    rt.driver.suppress.assert_not_called()  # type: ignore[union-attr]
+    clock.now += 6
+    await maintenance.tick()
+    rt.driver.suppress.assert_awaited_once_with(("*",))  # type: ignore[union-attr]
+    rt.queue.ready_tasks.return_value = [ready(1)]  # type: ignore[attr-defined]
+    rt.dirty = True
+    clock.now += 1
+    await maintenance.tick()
+    rt.driver.revive.assert_awaited_once_with(("*",))  # type: ignore[union-attr]
+    rt.queue.ready_tasks.return_value = []  # type: ignore[attr-defined]
+    rt.dirty = True
+    clock.now += 10
+    await maintenance.tick()
+    assert rt.driver.suppress.await_count == 2  # type: ignore[union-attr]
+    rt.queue.ready_tasks.return_value = [ready(2)]  # type: ignore[attr-defined]
+    rt.dirty = True
+    clock.now += 0.5
+    await maintenance.tick()
+    assert rt.driver.revive.await_count == 2  # type: ignore[union-attr]
+
+
+async def test_subscribing_reconciles_every_alive_attempt_and_stores_the_id(
+        rt: Runtime) -> None:
+    from tests.framework.builders import active
+
+    rt.queue.get_framework_id.return_value = None  # type: ignore[attr-defined]
+    rt.queue.active_attempts.return_value = [  # type: ignore[attr-defined]
+        active("w.a.a1"), active("w.b.a2", agent=None, state="LAUNCHING", kill=True)]
+    maintenance = Maintenance(rt, OfferCycle(rt), StatusHandler(rt, []))
+    await maintenance.subscribed("F-2")
+    rt.queue.set_framework_id.assert_called_once_with("F-2")  # type: ignore[attr-defined]
+    rt.driver.reconcile.assert_awaited_once_with(  # type: ignore[union-attr]
+        [("w.a.a1", "S1"), ("w.b.a2", None)])
+    rt.driver.kill.assert_awaited_once_with("w.b.a2", None)  # type: ignore[union-attr]
+    assert rt.builder is not None and rt.builder.framework_id == "F-2"
+    assert rt.homes.get("w") == "S1"
+
+
+async def test_offer_wait_expiry_gives_the_task_up(rt: Runtime, clock: Clock) -> None:
+    rt.queue.ready_tasks.return_value = [  # type: ignore[attr-defined]
+        ready(1, queued_at=clock.now, task_shape=shape(cpus=64, offer_wait=30))]
+    rt.queue.give_up.return_value = StatusOutcome(  # type: ignore[attr-defined]
+        True, True, "wf", "t1", None, task_state=TaskState.ERROR)
+    maintenance = Maintenance(rt, OfferCycle(rt), StatusHandler(rt, []))
+    await maintenance.tick()
+    rt.queue.give_up.assert_not_called()  # type: ignore[attr-defined]
+    clock.now += 30
+    await maintenance.tick()
+    rt.queue.give_up.assert_called_once()  # type: ignore[attr-defined]
+    args = rt.queue.give_up.call_args  # type: ignore[attr-defined]
+    assert args.args[0] == 1 and "offer wait timeout" in args.args[1]
+    assert len(rt.ready) == 0
+
+
+async def test_staging_timeout_kills_with_a_reason_that_reaches_the_history(
+        rt: Runtime, clock: Clock) -> None:
+    from mesos_wm.framework.runtime import Alive
+    from mesos_wm.framework.timeouts import Timeout
+
+    rt.alive["wf.t.a1"] = Alive("wf", "t", 1, "S1", launched_at=clock.now, staging_timeout=5)
+    rt.deadlines.set(Timeout.STAGING, "wf.t.a1", clock.now + 5, 5)
+    updates = StatusHandler(rt, [])
+    maintenance = Maintenance(rt, OfferCycle(rt), updates)
+    clock.now += 5
+    await maintenance.tick()
+    rt.driver.kill.assert_awaited_once_with("wf.t.a1", "S1")  # type: ignore[union-attr]
+    rt.queue.apply_status.return_value = StatusOutcome(  # type: ignore[attr-defined]
+        True, True, "wf", "t", 1, task_state=TaskState.FAILED)
+    await updates.handle(status("wf.t.a1", "TASK_KILLED", message="killed by signal"))
+    message = rt.queue.apply_status.call_args.kwargs["message"]  # type: ignore[attr-defined]
+    assert message.startswith("staging timeout") and message.endswith("killed by signal")
+    assert "wf.t.a1" not in rt.alive
+    await asyncio.sleep(0)
