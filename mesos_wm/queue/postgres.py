@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 CHANNEL = "mesos_wm_queue"
 _SEQUENCES = ("workflows", "tasks", "shapes")
 _LOCK_KEY = 0x6D65736F73776D  # advisory lock held while creating the schema
-_TRANSIENT = frozenset({"40001", "40P01", "55P03"})  # serialization, deadlock, lock timeout
+# serialization failure, deadlock, lock timeout, and a unique key taken by a concurrent
+# transaction (two submits of one new workflow id): running again sees the winner's rows.
+_TRANSIENT = frozenset({"40001", "40P01", "55P03", "23505"})
+CONNECT_TIMEOUT = 10
 
 
 def _import_psycopg() -> Any:
@@ -101,10 +104,7 @@ class PostgresTaskQueue(TaskQueue):
         self._psycopg = _import_psycopg()
         self._conninfo = conninfo
         self._listener: psycopg.Connection[Any] | None = None
-        try:
-            self._conn = self._psycopg.connect(conninfo, autocommit=True)
-        except self._psycopg.Error as exc:
-            raise StoreError(f"cannot connect to the PostgreSQL queue: {exc}") from exc
+        self._conn = self._connect()
         try:
             self._setup()
         except self._psycopg.Error as exc:
@@ -114,6 +114,16 @@ class PostgresTaskQueue(TaskQueue):
             self._conn.close()
             raise
         self._tx = _PostgresTx(self._conn)
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        options = {} if "connect_timeout" in self._conninfo else {
+            "connect_timeout": CONNECT_TIMEOUT}
+        try:
+            conn: psycopg.Connection[Any] = self._psycopg.connect(
+                self._conninfo, autocommit=True, **options)
+        except self._psycopg.Error as exc:
+            raise StoreError(f"cannot connect to the PostgreSQL queue: {exc}") from exc
+        return conn
 
     @classmethod
     def from_url(cls, url: str, *, rng: random.Random | None = None) -> PostgresTaskQueue:
@@ -141,6 +151,9 @@ class PostgresTaskQueue(TaskQueue):
                              f"needs {SCHEMA_VERSION}")
 
     def _begin(self, write: bool) -> Tx:
+        if self._conn.closed:
+            self._conn = self._connect()
+            self._tx = _PostgresTx(self._conn)
         self._conn.execute("BEGIN")
         return self._tx
 
@@ -158,19 +171,21 @@ class PostgresTaskQueue(TaskQueue):
         return isinstance(exc, self._psycopg.Error)
 
     def _is_transient(self, exc: BaseException) -> bool:
-        return getattr(exc, "sqlstate", None) in _TRANSIENT
+        return getattr(exc, "sqlstate", None) in _TRANSIENT or self._conn.closed
 
     def _changed_elsewhere(self) -> bool:
         return True
 
     def _wait(self, timeout: float) -> bool:
         try:
-            if self._listener is None:
-                self._listener = self._psycopg.connect(self._conninfo, autocommit=True)
+            if self._listener is None or self._listener.closed:
+                self._listener = self._connect()
                 self._listener.execute(f"LISTEN {CHANNEL}")
                 return True  # changes made before we listened were not seen: refresh now
             return any(True for _ in self._listener.notifies(timeout=timeout, stop_after=1))
         except self._psycopg.Error as exc:
+            if self._listener is not None:
+                self._listener.close()
             raise StoreError(f"waiting for queue notifications failed: {exc}") from exc
 
     def _close(self) -> None:

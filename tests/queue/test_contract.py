@@ -344,7 +344,9 @@ def test_other_processes_changes_are_picked_up_by_refresh(
     framework, cli = open_queue(), open_queue()
     seen: list[int] = []
     framework.add_listener(seen.append)
+    framework.wait_for_change(0.01)  # PostgreSQL: starts listening (and says "look now")
     framework.refresh()
+    assert not framework.wait_for_change(0.05)
     cli.submit(workflow("w", task("a"), task("b")), now=T0)
     cli.submit(workflow("v", task("a")), now=T0)
     assert framework.wait_for_change(5.0)
@@ -412,3 +414,35 @@ def test_framework_id_and_metadata_persist(open_queue: Callable[[], TaskQueue]) 
     assert (again.get_framework_id(), again.get_meta("leader")) == ("fw-1", "host-b")
     again.set_framework_id(None)
     assert again.get_framework_id() is None
+
+
+def test_racing_submits_of_one_new_workflow_create_it_once(
+    open_queue: Callable[[], TaskQueue],
+) -> None:
+    queues = [open_queue() for _ in range(4)]
+    barrier = threading.Barrier(len(queues))
+    results: list[bool] = []
+
+    def submit(q: TaskQueue) -> None:
+        barrier.wait()
+        results.append(q.submit(airavata("race"), now=T0).created)
+
+    threads = [threading.Thread(target=submit, args=(q,)) for q in queues]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False, False, False, True]
+    check_consistency(queues[0], index=False)
+
+
+def test_a_lost_database_connection_is_reopened(postgres_url: str) -> None:
+    import psycopg
+
+    with TaskQueue.open(postgres_url) as queue:
+        queue.submit(workflow("w", task("a")), now=T0)
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                          " WHERE pid <> pg_backend_pid() AND datname = current_database()")
+        assert queue.get_workflow("w", tasks=False).total == 1
+        assert queue.submit(workflow("v", task("a")), now=T0).created
