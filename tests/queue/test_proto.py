@@ -13,7 +13,6 @@ from google.protobuf import descriptor_pb2
 from mesos_wm import proto
 from mesos_wm.errors import SpecError
 from mesos_wm.proto import taskspec_pb2
-from tests.support import missing_service
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTO = "mesos_wm/proto/taskspec.proto"
@@ -57,8 +56,8 @@ def test_regenerating_gives_the_same_files(tmp_path: Path) -> None:
     from importlib.metadata import version
 
     installed = version("grpcio-tools")
-    if not installed.startswith(GENERATOR):
-        missing_service(f"grpcio-tools {GENERATOR}x generates the checked-in code, not {installed}")
+    if not installed.startswith(GENERATOR):  # no 1.62 wheels for Python 3.13: setup.cfg
+        pytest.skip(f"grpcio-tools {GENERATOR}x generates the checked-in code, not {installed}")
     (tmp_path / "mesos_wm" / "proto").mkdir(parents=True)
     protoc(f"--python_out={tmp_path}", f"--pyi_out={tmp_path}")
     for name in GENERATED:
