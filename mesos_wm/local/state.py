@@ -122,6 +122,8 @@ class MasterState:
         self._agent_seq = 0
         self._seq = 0
         self._next_allocation = now
+        self._allocation_dirty = True
+        self._filter_deadline = float("inf")
         self._finishes: list[tuple[float, int, str, str, str]] = []
         self._retries: list[tuple[float, int, str, str, str]] = []
         self.metrics: dict[str, float] = {
@@ -189,7 +191,7 @@ class MasterState:
             registered_time=now,
         )
         self.agents[agent_id] = record
-        self._next_allocation = min(self._next_allocation, now)
+        self._wake_allocator(now)
         self._operator({"type": "AGENT_ADDED", "agent_added": {"agent": self.agent_json(record)}})
         return agent_id
 
@@ -298,7 +300,7 @@ class MasterState:
         )
         effects.append(SendEvent(stream_id, msg.heartbeat()))
         framework.next_heartbeat = now + self.config.heartbeat_interval
-        self._next_allocation = min(self._next_allocation, now)
+        self._wake_allocator(now)
         effects += self._flush_updates(framework, now)
         return effects
 
@@ -440,12 +442,13 @@ class MasterState:
         if refuse <= 0 or resources.is_empty():
             return
         framework.filters[(agent_id, role)] = RefuseFilter(resources, now + refuse)
+        self._filter_deadline = min(self._filter_deadline, now + refuse)
 
     def _call_revive(self, framework: Framework, call: JsonDict, now: float) -> Reply:
         roles = set(call.get("revive", {}).get("roles", [])) or set(framework.roles)
         framework.filters = {k: v for k, v in framework.filters.items() if k[1] not in roles}
         framework.suppressed -= roles
-        self._next_allocation = min(self._next_allocation, now)
+        self._wake_allocator(now)
         return Reply(202)
 
     def _call_suppress(self, framework: Framework, call: JsonDict, now: float) -> Reply:
@@ -481,7 +484,7 @@ class MasterState:
         for offer_id in list(framework.offers):
             if self.offers[offer_id].role not in framework.roles:
                 self._remove_offer(offer_id, rescind=True)
-        self._next_allocation = min(self._next_allocation, now)
+        self._wake_allocator(now)
         self._operator(
             {
                 "type": "FRAMEWORK_UPDATED",
@@ -780,8 +783,14 @@ class MasterState:
         if resources.is_empty():
             return
         agent.allocated = agent.allocated - resources
+        self._allocation_dirty = True
         if framework is not None:
             framework.allocated = framework.allocated - _scalars(resources)
+
+    def _wake_allocator(self, now: float) -> None:
+        """Something that changes the allocation happened: allocate at the next tick."""
+        self._allocation_dirty = True
+        self._next_allocation = min(self._next_allocation, now)
 
     def _offer_json(self, offer: Offer, framework: Framework, agent: Agent) -> JsonDict:
         multi = framework.has("MULTI_ROLE")
@@ -805,8 +814,25 @@ class MasterState:
         return body
 
     def allocate(self, now: float) -> list[Effect]:
-        """Run one allocation round and return the OFFERS events."""
+        """Run one allocation round and return the OFFERS events.
+
+        A round is skipped when nothing that could change its outcome happened since the
+        last one (no resources recovered, no framework or agent change, no refuse filter
+        expired).
+        """
         self._next_allocation = now + self.config.allocation_interval
+        if not self._allocation_dirty and now < self._filter_deadline:
+            return []
+        self._allocation_dirty = False
+        self._filter_deadline = min(
+            (
+                f.until
+                for fw in self.frameworks.values()
+                for f in fw.filters.values()
+                if f.until > now
+            ),
+            default=float("inf"),
+        )
         by_framework: dict[str, list[JsonDict]] = {}
         for item in allocate(self.agents.values(), list(self.frameworks.values()), now, self.rng):
             offer_id = f"{self.master_id}-O{self._offer_seq}"
