@@ -115,6 +115,24 @@ def test_transition_tables_on_the_task_model_page_are_the_queues(kind: str, attr
     assert f"<!-- transitions:{kind} -->" in (DOCS / "task-model.md").read_text()
 
 
+EXAMPLE = re.compile(r"<!-- example: (test_\w+\.py) -->\n```python\n(.*?)```", re.S)
+
+
+def test_example_tests_in_the_docs_pass(tmp_path: Path) -> None:
+    examples = [m for page in sorted(DOCS.glob("*.md")) for m in EXAMPLE.finditer(page.read_text())]
+    assert examples, "no <!-- example: test_*.py --> block found"
+    for match in examples:
+        (tmp_path / match.group(1)).write_text(match.group(2))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "-o", "asyncio_mode=auto", "-o", "asyncio_default_fixture_loop_scope=function",
+         *[m.group(1) for m in examples]],
+        cwd=tmp_path, capture_output=True, text=True, timeout=100, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{len(examples)} passed" in result.stdout
+
+
 def test_quick_start_explains_the_readme_commands_verbatim() -> None:
     readme = (ROOT / "README.md").read_text()
     commands = re.findall(r"<!-- ci:[a-z-]+ -->\n```(?:bash|sh)\n(.*?)\n```", readme)
