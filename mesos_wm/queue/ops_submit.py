@@ -95,21 +95,26 @@ def submit(
             part,
         ):
             existing[wid] = (dig, state)
-    results: list[SubmitResult] = []
+    results: dict[str, SubmitResult] = {}
     fresh: list[Prepared] = []
+    in_batch: dict[str, str] = {}
     for p in prepared:
-        old = existing.get(p.workflow.id)
-        if old is None:
-            fresh.append(p)
-        elif old[0] == p.digest:
-            results.append(SubmitResult(p.workflow.id, False, 0, WorkflowState(old[1])))
-        else:
+        wid = p.workflow.id
+        old = existing.get(wid)
+        if old is not None and old[0] != p.digest:
             raise WorkflowConflict(
-                f"workflow {p.workflow.id!r} is already in the queue with different content; "
+                f"workflow {wid!r} is already in the queue with different content; "
                 "submit it under a new id"
             )
+        if in_batch.get(wid, p.digest) != p.digest:
+            raise WorkflowConflict(f"workflow {wid!r} appears twice with different content")
+        if old is not None:
+            results[wid] = SubmitResult(wid, False, 0, WorkflowState(old[1]))
+        elif wid not in in_batch:
+            fresh.append(p)
+        in_batch[wid] = p.digest
     if not fresh:
-        return results
+        return _in_order(prepared, results)
     _intern_shapes(op, fresh, shape_ids)
     wf_ids = tx.new_ids("workflows", len(fresh))
     task_ids = iter(tx.new_ids("tasks", sum(len(p.tasks) for p in fresh)))
@@ -156,7 +161,7 @@ def submit(
         if wstate != WorkflowState.CREATED:
             op.log(wf, None, wstate.value)
         op.fx.workflows[wf] = (w.id, w.owner)
-        results.append(SubmitResult(w.id, True, ready, wstate))
+        results[w.id] = SubmitResult(w.id, True, ready, wstate)
     tx.many(
         "INSERT INTO workflows (id, workflow_id, name, owner, priority, labels, not_before,"
         " directory, state, digest, total, queued_ever, created_at, updated_at)"
@@ -171,7 +176,17 @@ def submit(
     op.finish()
     for wf in wf_ids:
         op.record_change(wf)
-    return results
+    return _in_order(prepared, results)
+
+
+def _in_order(prepared: Sequence[Prepared], results: dict[str, SubmitResult]) -> list[SubmitResult]:
+    out, seen = [], set()
+    for p in prepared:
+        r = results[p.workflow.id]
+        out.append(r if r.workflow_id not in seen else SubmitResult(r.workflow_id, False, 0,
+                                                                    r.state))
+        seen.add(r.workflow_id)
+    return out
 
 
 def _intern_shapes(op: Op, fresh: Sequence[Prepared], shape_ids: dict[str, int]) -> None:

@@ -56,6 +56,18 @@ def test_resubmitting_same_content_is_a_no_op_and_different_content_conflicts(
     assert queue.get_workflow("exp-1").priority == 0
 
 
+def test_submit_many_reports_in_order_and_handles_repeats_in_one_batch(
+    queue: TaskQueue,
+) -> None:
+    queue.submit(airavata("old"), now=T0)
+    results = queue.submit_many([airavata("new"), airavata("old"), airavata("new")], now=T0)
+    assert [(r.workflow_id, r.created) for r in results] == [
+        ("new", True), ("old", False), ("new", False)]
+    with pytest.raises(WorkflowConflict):
+        queue.submit_many([airavata("x"), airavata("x", owner="other")], now=T0)
+    assert [w.workflow_id for w in queue.list_workflows()] == ["new", "old"]
+
+
 def test_submit_many_is_all_or_nothing(queue: TaskQueue) -> None:
     queue.submit(airavata("taken"), now=T0)
     with pytest.raises(WorkflowConflict):
