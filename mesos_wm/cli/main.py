@@ -35,6 +35,10 @@ from mesos_wm.cli.queue_commands import register as register_queue_commands  # n
 
 register_queue_commands(cli)
 
+from mesos_wm.cli.run_command import run as run_command  # noqa: E402
+
+cli.add_command(run_command)
+
 from mesos_wm.cli.local_master import local_master  # noqa: E402
 
 cli.add_command(local_master)

@@ -43,9 +43,9 @@ from mesos_wm.framework.reconcile import Reconciler
 from mesos_wm.framework.runtime import Runtime, Stats
 from mesos_wm.framework.updates import StatusCallback, StatusHandler
 from mesos_wm.matcher import Matcher
+from mesos_wm.queue import TaskQueue
 from mesos_wm.queue.records import ChangeResult, SubmitResult, WorkflowRecord
 from mesos_wm.queue.states import WorkflowState
-from mesos_wm.queue.store import TaskQueue
 from mesos_wm.wire import scheduler_calls
 from mesos_wm.wire.scheduler_events import (
     Failure,

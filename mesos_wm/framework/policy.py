@@ -9,10 +9,11 @@ seconds after the last time one did; otherwise it is **idle**.
   so that free resources come back soon, and for ``refuse_seconds_idle`` when idle, so an
   idle framework does not make the master re-offer every allocation interval.
 * An idle framework SUPPRESSes offers altogether.
-* When work arrives and offers are suppressed or were refused for the long idle period,
-  the framework REVIVEs, which clears every filter.  REVIVE is rate-limited to one per
-  ``revive_interval``; a REVIVE that is due but limited is sent as soon as the interval
-  has passed (:meth:`OfferPolicy.next_deadline`).
+* When work arrives while offers are suppressed or held back by filters we set, the
+  framework REVIVEs, which clears every filter, so new work does not wait for a filter to
+  expire.  REVIVE is rate-limited to one per ``revive_interval``; a REVIVE that is due
+  but limited is sent as soon as the interval has passed
+  (:meth:`OfferPolicy.next_deadline`).
 * After a (re)subscription the master knows nothing about our filters but keeps the
   suppressed roles the driver subscribed with, so :meth:`OfferPolicy.subscribed` keeps the
   suppression flag and forgets the filters.
@@ -51,6 +52,7 @@ class OfferPolicy:
     def __init__(self, config: FrameworkConfig, now: float) -> None:
         self.config = config
         self.suppressed = False
+        self.filtered = False
         self.filtered_long = False
         self.last_busy = now
         self.last_revive = -math.inf
@@ -73,6 +75,7 @@ class OfferPolicy:
         Returns:
             The short filter while busy, the long one when idle.
         """
+        self.filtered = True
         if self.busy(now, waiting):
             return self.config.refuse_seconds
         self.filtered_long = True
@@ -80,7 +83,7 @@ class OfferPolicy:
 
     def work_arrived(self) -> None:
         """Note that tasks became ready; a REVIVE follows if offers are held back."""
-        if self.suppressed or self.filtered_long:
+        if self.suppressed or self.filtered:
             self.revive_wanted = True
 
     def decide(self, now: float, waiting: int) -> OfferAction:
@@ -111,6 +114,7 @@ class OfferPolicy:
         self.last_revive = now
         self.last_busy = now
         self.suppressed = False
+        self.filtered = False
         self.filtered_long = False
         self.revive_wanted = False
 
@@ -120,6 +124,7 @@ class OfferPolicy:
 
     def subscribed(self, now: float) -> None:
         """A new subscription: the master has no filters of ours any more."""
+        self.filtered = False
         self.filtered_long = False
         self.last_busy = now
 

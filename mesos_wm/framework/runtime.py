@@ -23,7 +23,7 @@ from mesos_wm.framework.policy import OfferPolicy
 from mesos_wm.framework.reconcile import Reconciler
 from mesos_wm.framework.timeouts import Deadlines
 from mesos_wm.matcher import Matcher, RunningIndex
-from mesos_wm.queue.store import TaskQueue
+from mesos_wm.queue import TaskQueue
 
 __all__ = ["Alive", "Runtime", "Stats"]
 

@@ -25,9 +25,9 @@ from mesos_wm.framework.reconcile import Reconciler
 from mesos_wm.framework.runtime import Runtime
 from mesos_wm.framework.updates import StatusHandler
 from mesos_wm.matcher import Matcher
+from mesos_wm.queue import TaskQueue
 from mesos_wm.queue.records import Claims, StatusOutcome
 from mesos_wm.queue.states import TaskState
-from mesos_wm.queue.store import TaskQueue
 from tests.framework.builders import launch, offer, ready, shape, status
 
 CONFIG = FrameworkConfig(refuse_seconds=1.5, refuse_seconds_idle=90.0, suppress_after=5.0,

@@ -42,11 +42,15 @@ def test_revives_when_work_arrives_while_suppressed_at_most_once_per_interval() 
     assert policy.decide(12.0, waiting=1) is OfferAction.REVIVE
 
 
-def test_no_revive_when_offers_only_carry_short_filters() -> None:
+def test_new_work_revives_filtered_offers_but_not_unfiltered_ones() -> None:
     policy = OfferPolicy(CONFIG, now=0.0)
+    policy.work_arrived()
+    assert policy.decide(0.1, waiting=5) is OfferAction.NOTHING
     policy.refuse_seconds(0.5, waiting=4)
     policy.work_arrived()
-    assert policy.decide(0.6, waiting=5) is OfferAction.NOTHING
+    assert policy.decide(0.6, waiting=5) is OfferAction.REVIVE
+    policy.revived_now(0.6)
+    assert not policy.filtered
 
 
 def test_revives_after_long_idle_filters_and_forgets_the_wish_when_work_is_gone() -> None:
