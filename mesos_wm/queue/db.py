@@ -7,7 +7,7 @@ per-workflow counter deltas and the ready-index effects to apply after the commi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -31,8 +31,9 @@ class Tx(Protocol):
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run a statement for each parameter row."""
 
-    def new_ids(self, table: str, count: int) -> list[int]:
-        """Allocate ``count`` fresh row ids of ``workflows``, ``tasks`` or ``shapes``."""
+    def new_ids(self, counts: Mapping[str, int]) -> dict[str, list[int]]:
+        """Allocate fresh row ids: ``counts`` maps ``workflows``, ``tasks`` or ``shapes`` to
+        how many, in one round trip where the backend can."""
 
     def for_update(self, alias: str, *, skip_locked: bool = False) -> str:
         """Return the row-locking clause for ``alias`` (empty where the whole store is

@@ -342,10 +342,13 @@ def digest(parts: list[str]) -> str:
 
 
 _SAFE = re.compile(r"[A-Za-z0-9_-]")
+_ALL_SAFE = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def safe_name(text: str) -> str:
     """Escape ``text`` into ``[A-Za-z0-9_-~]`` characters, injectively (``.`` is ``~2e``)."""
+    if _ALL_SAFE.fullmatch(text):
+        return text
     return "".join(
         ch if _SAFE.fullmatch(ch) else "".join(f"~{b:02x}" for b in ch.encode()) for ch in text
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,12 @@ def check(workflow: Workflow) -> None:
     raise SpecError(found, source=f"workflow {workflow.id!r}")
 
 
+@functools.lru_cache(maxsize=4096)
+def shape_digest_of(shape: TaskShape) -> str:
+    """Return the digest that identifies a shape in the ``shapes`` table."""
+    return digest([canonical(shape.to_json())])
+
+
 def prepare(workflow: Workflow, shape_digest: dict[int, str]) -> Prepared:
     """Compute the digest and task rows of a workflow (no database access).
 
@@ -61,7 +68,7 @@ def prepare(workflow: Workflow, shape_digest: dict[int, str]) -> Prepared:
         shape = task.shape
         sd = shape_digest.get(id(shape))
         if sd is None:
-            sd = shape_digest[id(shape)] = digest([canonical(shape.to_json())])
+            sd = shape_digest[id(shape)] = shape_digest_of(shape)
             shapes.append((sd, shape))
         spec = encode(task.spec_json())
         deps = ",".join(task.depends_on) if task.depends_on else None
@@ -116,8 +123,9 @@ def submit(
     if not fresh:
         return _in_order(prepared, results)
     _intern_shapes(op, fresh, shape_ids)
-    wf_ids = tx.new_ids("workflows", len(fresh))
-    task_ids = iter(tx.new_ids("tasks", sum(len(p.tasks) for p in fresh)))
+    allocated = tx.new_ids({"workflows": len(fresh),
+                            "tasks": sum(len(p.tasks) for p in fresh)})
+    wf_ids, task_ids = allocated["workflows"], iter(allocated["tasks"])
     wf_rows: list[tuple[Any, ...]] = []
     task_rows: list[tuple[Any, ...]] = []
     edge_rows: list[tuple[int, int]] = []
@@ -206,7 +214,7 @@ def _intern_shapes(op: Op, fresh: Sequence[Prepared], shape_ids: dict[str, int])
             found[sd] = int(sid)
     missing = [sd for sd in digests if sd not in found]
     if missing:
-        ids = op.tx.new_ids("shapes", len(missing))
+        ids = op.tx.new_ids({"shapes": len(missing)})["shapes"]
         op.tx.many(
             "INSERT INTO shapes (id, digest, doc) VALUES (?, ?, ?)",
             [(sid, sd, canonical(new[sd].to_json())) for sid, sd in zip(ids, missing,

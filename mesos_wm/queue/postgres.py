@@ -10,7 +10,7 @@ second connection.  psycopg is imported only here (``pip install mesos_wm[postgr
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mesos_wm.errors import StoreError
@@ -68,15 +68,18 @@ class _PostgresTx:
             with self._conn.cursor() as cur:
                 cur.executemany(_convert(sql, self._cache), batch)
 
-    def new_ids(self, table: str, count: int) -> list[int]:
-        if table not in _SEQUENCES:
-            raise ValueError(table)
-        return [
-            int(r[0])
-            for r in self.all(
-                f"SELECT nextval('{table}_seq') FROM generate_series(1, ?)", (count,)
-            )
-        ]
+    def new_ids(self, counts: Mapping[str, int]) -> dict[str, list[int]]:
+        if not set(counts) <= set(_SEQUENCES):
+            raise ValueError(list(counts))
+        return {
+            table: [
+                int(r[0])
+                for r in self.all(
+                    f"SELECT nextval('{table}_seq') FROM generate_series(1, ?)", (count,)
+                )
+            ]
+            for table, count in counts.items()
+        }
 
     def for_update(self, alias: str, *, skip_locked: bool = False) -> str:
         return f" FOR UPDATE OF {alias}" + (" SKIP LOCKED" if skip_locked else "")

@@ -93,7 +93,11 @@ class ReadyIndex:
     def add_many(self, rows: Sequence[Row]) -> int:
         """Add entries (at the back of their priorities' queues); returns how many were new."""
         slot_of = self._slot
-        if any(row[0] in slot_of for row in rows) or len({row[0] for row in rows}) < len(rows):
+        if (
+            len(rows) < 32
+            or any(row[0] in slot_of for row in rows)
+            or len({row[0] for row in rows}) < len(rows)
+        ):
             return sum(self.add(row) for row in rows)
         if not rows:
             return 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -22,6 +22,7 @@ from mesos_wm.queue.schema import SCHEMA_VERSION, ddl
 from mesos_wm.queue.store import TaskQueue
 
 _SYNC = {"full": "FULL", "normal": "NORMAL", "extra": "EXTRA"}
+_TABLES = frozenset({"workflows", "tasks", "shapes"})
 _POLL = 0.05
 
 
@@ -68,11 +69,14 @@ class _SqliteTx:
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         self._conn.executemany(sql, rows)
 
-    def new_ids(self, table: str, count: int) -> list[int]:
-        if table not in ("workflows", "tasks", "shapes"):
-            raise ValueError(table)
-        (last,) = self._conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()
-        return list(range(last + 1, last + 1 + count))
+    def new_ids(self, counts: Mapping[str, int]) -> dict[str, list[int]]:
+        tables = list(counts)
+        if not set(tables) <= _TABLES:
+            raise ValueError(tables)
+        sql = ", ".join(f"(SELECT COALESCE(MAX(id), 0) FROM {t})" for t in tables)
+        lasts = self._conn.execute(f"SELECT {sql}").fetchone()
+        return {t: list(range(last + 1, last + 1 + counts[t]))
+                for t, last in zip(tables, lasts, strict=True)}
 
     def for_update(self, alias: str, *, skip_locked: bool = False) -> str:
         return ""

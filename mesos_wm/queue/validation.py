@@ -6,6 +6,7 @@ however it was built, and run again in ``TaskQueue.submit``.
 
 from __future__ import annotations
 
+import functools
 import math
 import posixpath
 import re
@@ -50,7 +51,7 @@ def problems(workflow: Workflow) -> list[SpecProblem]:
         prefix = f"tasks[{i}]"
         found = shape_cache.get(id(task.shape))
         if found is None:
-            found = shape_cache[id(task.shape)] = list(_shape(task.shape))
+            found = shape_cache[id(task.shape)] = _shape_problems(task.shape)
         out.extend(SpecProblem(f"{prefix}.{loc}", msg) for loc, msg in found)
         if not _plain_ok(task):
             out.extend(SpecProblem(f"{prefix}.{loc}", msg) for loc, msg in _task(task))
@@ -79,6 +80,18 @@ def _workflow(w: Workflow) -> Iterator[tuple[str, str]]:
         yield "working_directory", "must be a relative path without '..'"
     if not w.tasks:
         yield "tasks", "a workflow needs at least one task"
+
+
+def _shape_problems(shape: TaskShape) -> list[tuple[str, str]]:
+    try:
+        return list(_cached_shape_problems(shape))
+    except TypeError:  # an unhashable value where the model expects a hashable one
+        return list(_shape(shape))
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_shape_problems(shape: TaskShape) -> tuple[tuple[str, str], ...]:
+    return tuple(_shape(shape))
 
 
 def _shape(shape: TaskShape) -> Iterator[tuple[str, str]]:
