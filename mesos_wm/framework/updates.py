@@ -5,7 +5,10 @@ Theory of operation
 For every UPDATE the framework
 
 1. applies it to the queue (:meth:`~mesos_wm.queue.TaskQueue.apply_status`, which
-   commits).  If that fails the update is **not** acknowledged: the agent sends it again;
+   commits).  If that fails the update is **not** acknowledged: the agent sends it again.
+   The end of an attempt the framework killed for a timeout is the task's failure, not
+   an infrastructure loss, whatever reason Mesos gives: the timeout and Mesos's reason go
+   into the message instead;
 2. acknowledges it, only now and only if it carries a uuid.  Acknowledgements go out in
    the background (at most ``ack_concurrency`` at once) so the next update does not wait
    for the master's answer; the order that matters — commit, then acknowledge — holds for
@@ -64,13 +67,14 @@ class StatusHandler:
         fields = read_status(status)
         now = rt.clock()
         rt.stats.updates += 1
-        message = fields.message
+        message, reason = fields.message, fields.reason
         why = rt.kill_reasons.get(fields.mesos_task_id) if fields.terminal else None
         if why:
-            message = f"{why}; {message}" if message else why
+            message = "; ".join(x for x in (why, message, reason) if x)
+            reason = None
         try:
             outcome = rt.queue.apply_status(
-                fields.mesos_task_id, fields.state, reason=fields.reason, message=message,
+                fields.mesos_task_id, fields.state, reason=reason, message=message,
                 exit_code=fields.exit_code, agent_id=fields.agent_id,
                 executor_id=fields.executor_id, data=fields.data, now=now)
         except QueueError as exc:
