@@ -1,0 +1,128 @@
+"""The framework under faults injected through the embedded master's fault API: agent
+loss, executor crash, rescinded offers, stream drops and 503 periods."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mesos_wm.executor.launch import executor_id_for
+from mesos_wm.queue import Claims, TaskQueue, TaskState, WorkflowState
+from tests.framework.harness import Cluster
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def once_then_finish(marker: Path, sleep: float = 60) -> str:
+    """A job that runs long the first time and finishes at once when run again."""
+    return f"if [ -e {marker} ]; then exit 0; fi; touch {marker}; exec sleep {sleep}"
+
+
+@pytest.mark.cluster(agents=2)
+async def test_an_agent_loss_is_retried_elsewhere_without_using_user_retries(
+        cluster: Cluster, queue: TaskQueue) -> None:
+    marker = cluster.storage / "agent-loss"
+    ids = cluster.submit(queue, f"""
+id: lost
+tasks:
+  - {{id: job, type: JOB_SUBMISSION, command: "{once_then_finish(marker)}",
+     retries: {{max: 0}}}}
+""")
+    async with cluster.framework(queue) as framework:
+        await cluster.wait_for(lambda: cluster.seen("lost", "job", "TASK_RUNNING"))
+        first_agent = queue.get_task("lost", "job").attempts[0].agent_id
+        assert first_agent is not None
+        cluster.master.faults.remove_agent(first_agent)
+        assert await asyncio.wait_for(framework.run_until_idle(ids), 30)
+    task = queue.get_task("lost", "job")
+    assert task.state is TaskState.FINISHED
+    assert (task.retries_used, task.infra_retries_used) == (0, 1)
+    assert task.attempts[0].state == "TASK_LOST" and task.attempts[0].infra
+    assert task.attempts[1].agent_id not in (None, first_agent)
+
+
+async def test_an_executor_crash_is_an_infrastructure_loss_and_the_task_runs_again(
+        cluster: Cluster, queue: TaskQueue) -> None:
+    marker = cluster.storage / "crash"
+    ids = cluster.submit(queue, f"""
+id: crashy
+tasks:
+  - {{id: job, type: JOB_SUBMISSION, command: "{once_then_finish(marker)}"}}
+""")
+    async with cluster.framework(queue) as framework:
+        await cluster.wait_for(lambda: cluster.seen("crashy", "job", "TASK_RUNNING"))
+        agent = cluster.agent_ids()[0]
+        assert cluster.master.faults.crash_executor(agent, framework.framework_id or "",
+                                                    executor_id_for("crashy"))
+        assert await asyncio.wait_for(framework.run_until_idle(ids), 30)
+    task = queue.get_task("crashy", "job")
+    assert task.state is TaskState.FINISHED
+    assert (task.retries_used, task.infra_retries_used) == (0, 1)
+    assert task.attempts[0].infra
+    assert task.attempts[0].reason == "REASON_EXECUTOR_TERMINATED"
+
+
+class RescindingQueue:
+    """A queue that has the master rescind every offer right after the first launch
+    intent is recorded, so the ACCEPT that follows uses dead offers."""
+
+    def __init__(self, queue: TaskQueue, cluster: Cluster) -> None:
+        self._queue = queue
+        self._cluster = cluster
+        self.rescinded = False
+
+    def mark_launching_many(self, *args: Any, **kwargs: Any) -> Claims:
+        claims = self._queue.mark_launching_many(*args, **kwargs)
+        if claims.launched and not self.rescinded:
+            self.rescinded = True
+            self._cluster.master.faults.rescind_offers()
+        return claims
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._queue, name)
+
+
+async def test_an_accept_of_rescinded_offers_is_relaunched_as_an_infrastructure_loss(
+        cluster: Cluster, queue: TaskQueue) -> None:
+    ids = cluster.submit(queue, """
+id: rescinded
+tasks:
+  - {id: job, type: COMMAND, command: "true"}
+""")
+    proxy = RescindingQueue(queue, cluster)
+    async with cluster.framework(proxy) as framework:  # type: ignore[arg-type]
+        assert await asyncio.wait_for(framework.run_until_idle(ids), 30)
+    assert proxy.rescinded
+    task = queue.get_task("rescinded", "job")
+    assert task.state is TaskState.FINISHED
+    assert (task.retries_used, task.infra_retries_used) == (0, 1)
+    assert task.attempts[0].reason == "REASON_INVALID_OFFERS"
+
+
+async def test_stream_drops_and_503_periods_are_survived_with_the_same_framework_id(
+        cluster: Cluster, queue: TaskQueue) -> None:
+    ids = cluster.submit(queue, """
+id: bumpy
+tasks:
+  - {id: one, type: JOB_SUBMISSION, command: "sleep 0.3"}
+  - {id: two, type: JOB_SUBMISSION, command: "sleep 0.3", depends_on: [one]}
+  - {id: three, type: JOB_SUBMISSION, command: "sleep 0.3", depends_on: [two]}
+""")
+    async with cluster.framework(queue) as framework:
+        framework_id = await framework.wait_subscribed(10)
+        await cluster.wait_for(lambda: cluster.seen("bumpy", "one", "TASK_RUNNING"))
+        cluster.master.faults.drop_stream(framework_id)
+        await cluster.wait_for(lambda: framework.stats.subscriptions >= 2)
+        await cluster.wait_for(lambda: cluster.seen("bumpy", "two", "TASK_RUNNING"))
+        cluster.master.faults.refuse_calls(0.5)
+        assert await asyncio.wait_for(framework.run_until_idle(ids), 30)
+        assert framework.framework_id == framework_id
+        assert framework.stats.reconciles >= 2
+    assert [f.framework_id for f in cluster.master.state.all_frameworks()] == [framework_id]
+    record = queue.get_workflow("bumpy")
+    assert record.state is WorkflowState.COMPLETED
+    assert all(len(t.attempts) == 1 for t in record.tasks)
+    assert max(cluster.launched().values()) == 1
