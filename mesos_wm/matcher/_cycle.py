@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from mesos_wm.matcher.constraints import Constraint, GroupCounts, Operator, field_value
+from mesos_wm.matcher.fairness import share_increment
 from mesos_wm.matcher.fitness import AgentView, Fitness, Strategy
 from mesos_wm.matcher.offers import AgentCapacity, Pool
 from mesos_wm.matcher.request import GPUS, MILLI, Shape, Signature, TaskRequest
@@ -58,7 +59,7 @@ class Cursor:
         self.unschedulable = False
         self.fast = False
         self.kind = 0
-        self.inc = -1.0
+        self.inc = 0.0
         self.dyn: tuple[Constraint, ...] = sig.dynamic
         self.group: GroupCounts | None = None
         self.lane: Cursor | None = None
@@ -84,8 +85,12 @@ class Cycle:
         tasks: Mapping[str, tuple[TaskRequest, Any]],
         fitness: Fitness | None,
         fitness_window: int,
+        never: Callable[[Shape, Signature], bool],
+        drf_total: Mapping[str, int],
     ) -> None:
         self.agents = agents
+        self.never = never
+        self.drf_total = drf_total
         pools: list[Pool] = []
         slot_agent: list[int] = []
         for ai, agent in enumerate(agents):
@@ -111,7 +116,8 @@ class Cycle:
             else:
                 self.cols[n] = [p.scalars.get(n, 0) for p in pools]
         self.free: list[dict[str, list[Any]] | None] = [None] * len(pools)
-        self.gpu = [p.scalars.get(GPUS, 0) > 0 for p in pools]
+        gpu_agent = [any(p.scalars.get(GPUS, 0) > 0 for p in a.pools) for a in agents]
+        self.gpu = [gpu_agent[a] for a in slot_agent]
         self.any_gpu = any(self.gpu)
         self.strategy = strategy
         self.avoid_gpu = avoid_gpu and self.any_gpu
@@ -208,6 +214,9 @@ class Cycle:
         cur = self.cursors.get((shape, sig))
         if cur is not None:
             return cur
+        if self.never(shape, sig):
+            self.cursors[(shape, sig)] = self.unschedulable_cursor
+            return self.unschedulable_cursor
         if sig.base is not sig:
             return self._dynamic_cursor(shape, sig)
         kind = self.order_kind(shape)
@@ -226,6 +235,7 @@ class Cycle:
             needs.append((self.cols[name], need))
         cur.needs = tuple(needs)
         cur.disc = tuple(disc)
+        cur.inc = share_increment(shape.items, self.drf_total)
         if self.fitness is None and self.strategy is Strategy.BINPACK:
             cur.fast = True
             cur.kind = kind
@@ -247,6 +257,9 @@ class Cycle:
 
     def _dynamic_cursor(self, shape: Shape, sig: Signature) -> Cursor:
         lane = self.cursor(shape, sig.base)
+        if lane.unschedulable:
+            self.cursors[(shape, sig)] = lane
+            return lane
         if lane.dead:
             self.cursors[(shape, sig)] = self.dead_cursor
             return self.dead_cursor
@@ -254,6 +267,7 @@ class Cycle:
         cur.lane = lane
         cur.needs = lane.needs
         cur.disc = lane.disc
+        cur.inc = lane.inc
         assert sig.group is not None
         cur.group = self.groups[sig.group]
         if lane.fast and not sig.groupby:

@@ -255,6 +255,10 @@ class PendingIndex:
         """The shapes of the pending tasks, by index."""
         return sorted(self._shape_buckets, key=lambda s: s.index)
 
+    def group_signatures(self) -> list[Signature]:
+        """The signatures with dynamic constraints (and a group) of the pending tasks."""
+        return [s for s, n in self._sig_buckets.items() if n and s.group is not None]
+
     def resource_names(self) -> set[str]:
         """Every resource name a pending task asks for."""
         return {n for shape in self._shape_buckets for n, _ in shape.items}

@@ -32,7 +32,7 @@ from mesos_wm.matcher.explain import (
     explain_window,
     never_fits,
 )
-from mesos_wm.matcher.fairness import DRF_RESOURCES, share_increment
+from mesos_wm.matcher.fairness import DRF_RESOURCES
 from mesos_wm.matcher.fitness import Fitness, Strategy
 from mesos_wm.matcher.index import Bucket, PendingIndex
 from mesos_wm.matcher.offers import AgentCapacity, Offer
@@ -155,10 +155,15 @@ class Matcher:
         running = running if running is not None else RunningIndex()
         agents = AgentCapacity.combine(offers)
         self.cluster.observe(agents, running)
+        total = self.cluster.total_milli()
+        drf_total = {n: total[n] for n in DRF_RESOURCES if total.get(n, 0) > 0}
         cycle = Cycle(agents, pending.shapes(), strategy=self.strategy,
                       avoid_gpu=self.avoid_gpu_agents, running=running, tasks=pending._tasks,
-                      fitness=self.fitness, fitness_window=self.fitness_window)
-        walk = _Walk(self, cycle, running)
+                      fitness=self.fitness, fitness_window=self.fitness_window,
+                      never=self._unschedulable, drf_total=drf_total)
+        for sig in pending.group_signatures():
+            cycle.track_group(sig)
+        walk = _Walk(self, cycle, running, drf_total)
         walk.run(pending.levels())
         snapshots = walk.snapshots()
         used_ids = {i for s, used in enumerate(cycle.used) if used
@@ -175,7 +180,8 @@ class Matcher:
 class _Walk:
     """The fairness walk of one cycle over the index's levels."""
 
-    def __init__(self, matcher: Matcher, cycle: Cycle, running: RunningIndex) -> None:
+    def __init__(self, matcher: Matcher, cycle: Cycle, running: RunningIndex,
+                 total: Mapping[str, int]) -> None:
         self.matcher = matcher
         self.cycle = cycle
         self.running = running
@@ -183,8 +189,7 @@ class _Walk:
         self.examined = 0
         self.window_reached = False
         self.drops: list[tuple[Bucket, int, bool]] = []
-        total = matcher.cluster.total_milli()
-        self.total = {n: total.get(n, 0) for n in DRF_RESOURCES if total.get(n, 0) > 0}
+        self.total = total
         self.usage: dict[str, dict[str, int]] = {}
         self._explained: dict[tuple[Shape, Signature], tuple[Failure, ...]] = {}
 
@@ -203,19 +208,7 @@ class _Walk:
         return max((usage[n] / t for n, t in self.total.items()), default=0.0)
 
     def cursor(self, b: Bucket) -> Cursor:
-        cycle = self.cycle
-        cur = cycle.cursors.get(b.ck)
-        if cur is not None:
-            return cur
-        if self.matcher._unschedulable(b.shape, b.sig):
-            cur = cycle.cursors[b.ck] = cycle.unschedulable_cursor
-            return cur
-        if b.sig.group is not None:
-            cycle.track_group(b.sig)
-        cur = cycle.cursor(b.shape, b.sig)
-        if cur.inc < 0:
-            cur.inc = share_increment(b.shape.items, self.total)
-        return cur
+        return self.cycle.cursor(b.shape, b.sig)
 
     def snapshots(self) -> list[tuple[Bucket, Snapshot, bool]]:
         """Freeze the unplaced part of every dropped bucket (they copy before changing)."""
@@ -226,7 +219,11 @@ class _Walk:
         return out
 
     def unplaced(self, snapshots: list[tuple[Bucket, Snapshot, bool]]) -> list[Unplaced]:
-        """Build the Unplaced groups of the buckets dropped during the walk."""
+        """Build the Unplaced groups of the buckets dropped during the walk.
+
+        Sorted by priority (highest first), owner and first task key, so that the order
+        does not depend on the order tasks were added to the index.
+        """
         out = []
         cluster = self.matcher.cluster
         for b, snapshot, window in snapshots:
@@ -244,6 +241,7 @@ class _Walk:
                              unschedulable=unschedulable, explain=explain)
             if group.task_keys:
                 out.append(group)
+        out.sort(key=lambda g: (-g.priority, g.owner, g.task_keys[0]))
         return out
 
     def run(self, levels: list[tuple[int, list[tuple[str, list[Bucket]]]]]) -> None:
@@ -351,6 +349,8 @@ class _Walk:
             else:
                 heappop(heap)
                 drops += [(state[bi][0], state[bi][2], True) for _, _, bi in bheap]
+        for _, _, bheap in heap:
+            drops += [(state[bi][0], state[bi][2], True) for _, _, bi in bheap]
         self.examined = self.window - left
         if left <= 0:
             self.window_reached = True
