@@ -156,7 +156,9 @@ def _task(t: TaskDef) -> Iterator[tuple[str, str]]:
         yield "type", _type_message(t.type)
     if t.priority is not None and not _is_int(t.priority):
         yield "priority", "must be an integer"
-    if t.run_on == RunOn.FAILURE and not t.depends_on:
+    if t.run_on not in _RUN_ON:
+        yield "run_on", f"must be success, failure or always, not {t.run_on!r}"
+    elif t.run_on == RunOn.FAILURE and not t.depends_on:
         yield "run_on", "run_on failure needs depends_on: a task without dependencies always runs"
     yield from _command(t)
     for key, value in t.env.items():
@@ -181,12 +183,14 @@ def _task(t: TaskDef) -> Iterator[tuple[str, str]]:
 
 
 _PLAIN_TYPES = BUILTIN_TYPES - STAGING_TYPES
+_RUN_ON = frozenset(r.value for r in RunOn)
 
 
 def _plain_ok(t: TaskDef) -> bool:
     """A fast test that passes only tasks :func:`_task` would find no problem in."""
     if (
         t.type not in _PLAIN_TYPES
+        or t.run_on not in _RUN_ON
         or (t.run_on == RunOn.FAILURE and not t.depends_on)
         or t.staging is not None
         or type(t.id) is not str
@@ -194,8 +198,9 @@ def _plain_ok(t: TaskDef) -> bool:
         or (t.priority is not None and type(t.priority) is not int)
         or t.kill_grace_period is not None
         or t.permissions is not None
-        or not (_positive_ok(t.wall_time) and _positive_ok(t.staging_timeout)
-                and _positive_ok(t.fetch_period))
+        or t.staging_timeout is not None
+        or t.fetch_period is not None
+        or (t.wall_time is not None and not _positive_ok(t.wall_time))
     ):
         return False
     c = t.command
@@ -214,7 +219,7 @@ def _plain_ok(t: TaskDef) -> bool:
     for k, v in t.env.items():
         if type(k) is not str or ENV_NAME.fullmatch(k) is None or type(v) is not str or "\0" in v:
             return False
-    return all(type(k) is str and type(v) is str for k, v in t.params.items())
+    return not t.params or all(type(k) is str and type(v) is str for k, v in t.params.items())
 
 
 def _positive_ok(value: object) -> bool:

@@ -16,7 +16,7 @@ from mesos_wm.errors import (
     WorkflowNotFound,
 )
 from mesos_wm.proto import decode_task_spec, encode_task_spec
-from mesos_wm.queue import TaskQueue, TaskState, WorkflowState, mesos_task_id
+from mesos_wm.queue import TaskDef, TaskQueue, TaskState, WorkflowState, mesos_task_id
 from tests.queue.conftest import T0, Driver, task, workflow
 from tests.queue.consistency import check_consistency
 
@@ -87,6 +87,9 @@ def test_invalid_workflows_are_rejected_naming_the_problem_and_write_nothing(
     assert "tasks[0].depends_on[0]: unknown task 'ghost'" in text
     assert "tasks[1].id: duplicate task id 'a'" in text
     assert "tasks[2].resources.cpus" in text
+    odd = TaskDef("b", "COMMAND", ("a",), run_on="sometimes", command="x")  # type: ignore
+    with pytest.raises(SpecError, match="run_on: must be success, failure or always"):
+        queue.submit(workflow("w", task("a"), odd), now=T0)
     assert queue.list_workflows() == []
     assert queue.ready_count() == 0
 
