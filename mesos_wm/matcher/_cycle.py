@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
+from itertools import compress
 from typing import Any
 
 from mesos_wm.matcher.constraints import Constraint, GroupCounts, Operator, field_value
@@ -116,7 +117,10 @@ class Cycle:
             else:
                 self.cols[n] = [p.scalars.get(n, 0) for p in pools]
         self.free: list[dict[str, list[Any]] | None] = [None] * len(pools)
-        gpu_agent = [any(p.scalars.get(GPUS, 0) > 0 for p in a.pools) for a in agents]
+        gpu_agent = [False] * len(agents)
+        for s, gpus in enumerate([p.scalars.get(GPUS, 0) for p in pools]):
+            if gpus > 0:
+                gpu_agent[slot_agent[s]] = True
         self.gpu = [gpu_agent[a] for a in slot_agent]
         self.any_gpu = any(self.gpu)
         self.strategy = strategy
@@ -132,7 +136,7 @@ class Cycle:
         self.group_fields: dict[str, set[str]] = {}
         self._values: dict[str, list[str | None]] = {}
         self._static: dict[tuple[Signature, int], tuple[list[int], list[int]]] = {}
-        self._agent_index = {a.agent_id: i for i, a in enumerate(agents)}
+        self._admits: dict[Signature, list[bool]] = {}
         self.orders = self._orders()
         self.dead_cursor = Cursor(Shape(-1, ()), Signature(-1, (), None, None))
         self.dead_cursor.dead = True
@@ -186,17 +190,24 @@ class Cycle:
             return known
         order, rank = self.orders[kind]
         slots = order
+        if sig.pin is not None or sig.static:
+            ok = self._admits.get(sig)
+            if ok is None:
+                ok = self._admits[sig] = self._admitted_slots(sig)
+            slots = list(compress(order, map(ok.__getitem__, order)))
+        known = self._static[(sig, kind)] = (slots, list(map(rank.__getitem__, slots)))
+        return known
+
+    def _admitted_slots(self, sig: Signature) -> list[bool]:
+        """Per slot: does its agent pass the signature's static constraints and pin?"""
+        agent_ok = [True] * len(self.agents)
         if sig.pin is not None:
-            ai = self._agent_index.get(sig.pin, -1)
-            slots = [s for s in slots if self.slot_agent[s] == ai]
-        agent_of = self.slot_agent
+            agent_ok = [a.agent_id == sig.pin for a in self.agents]
         for constraint in sig.static:
             vals = self.values(constraint.field)
             verdict = {v: constraint.accepts(v) for v in set(vals)}
-            ok = [verdict[v] for v in vals]
-            slots = [s for s in slots if ok[agent_of[s]]]
-        known = self._static[(sig, kind)] = (slots, [rank[s] for s in slots])
-        return known
+            agent_ok = [ok and verdict[v] for ok, v in zip(agent_ok, vals, strict=True)]
+        return [agent_ok[a] for a in self.slot_agent]
 
     def track_group(self, sig: Signature) -> None:
         """Prepare the running counts of a dynamic signature's group."""
@@ -219,11 +230,37 @@ class Cycle:
             return self.unschedulable_cursor
         if sig.base is not sig:
             return self._dynamic_cursor(shape, sig)
-        kind = self.order_kind(shape)
-        if sig.master is not sig and self.cursor(shape, sig.master).dead:
-            self.cursors[(shape, sig)] = self.dead_cursor
-            return self.dead_cursor
+        master = None
+        if sig.master is not sig:
+            master = self.cursor(shape, sig.master)
+            if master.dead:
+                self.cursors[(shape, sig)] = self.dead_cursor
+                return self.dead_cursor
         cur = self.cursors[(shape, sig)] = Cursor(shape, sig)
+        if master is not None:
+            cur.needs, cur.disc, cur.inc = master.needs, master.disc, master.inc
+        else:
+            self._describe(cur, shape)
+        kind = self.order_kind(shape)
+        if self.fitness is None and self.strategy is Strategy.BINPACK:
+            cur.fast = True
+            cur.kind = kind
+            cur.cands, cur.ranks = self.static_slots(sig, kind)
+            cur.rank_of = self.orders[kind][1]
+            cur.master = master
+            cur.dead = not cur.cands or self.walk(cur) < 0
+            return cur
+        cands = [s for s in self.static_slots(sig, kind)[0] if self.room(cur, s)]
+        if kind == 1:
+            gpu = self.gpu
+            cur.tier2 = [s for s in cands if gpu[s]] or None
+            cands = [s for s in cands if not gpu[s]]
+        cur.cands = cands
+        cur.place = self._place_scored if self.fitness is not None else self._place_spread
+        cur.dead = not cands and not cur.tier2
+        return cur
+
+    def _describe(self, cur: Cursor, shape: Shape) -> None:
         needs = []
         disc = []
         for name, amount in shape.items:
@@ -236,24 +273,6 @@ class Cycle:
         cur.needs = tuple(needs)
         cur.disc = tuple(disc)
         cur.inc = share_increment(shape.items, self.drf_total)
-        if self.fitness is None and self.strategy is Strategy.BINPACK:
-            cur.fast = True
-            cur.kind = kind
-            cur.cands, cur.ranks = self.static_slots(sig, kind)
-            cur.rank_of = self.orders[kind][1]
-            if sig.master is not sig:
-                cur.master = self.cursor(shape, sig.master)
-            cur.dead = not cur.cands or self.walk(cur) < 0
-            return cur
-        cands = [s for s in self.static_slots(sig, kind)[0] if self.room(cur, s)]
-        if kind == 1:
-            gpu = self.gpu
-            cur.tier2 = [s for s in cands if gpu[s]] or None
-            cands = [s for s in cands if not gpu[s]]
-        cur.cands = cands
-        cur.place = self._place_scored if self.fitness is not None else self._place_spread
-        cur.dead = not cands and not cur.tier2
-        return cur
 
     def _dynamic_cursor(self, shape: Shape, sig: Signature) -> Cursor:
         lane = self.cursor(shape, sig.base)
@@ -379,6 +398,14 @@ class Cycle:
                 free[n] = list(reversed(spans))
             for n, items in pool.sets.items():
                 free[n] = list(reversed(items))
+        if len(disc) == 1:
+            name, count = disc[0]
+            stack = free[name]
+            if stack and self.kind[name] == "ranges":
+                b, e = stack[-1]
+                if b + count <= e:
+                    stack[-1] = (b + count, e)
+                    return ((name, tuple(range(b, b + count))),)
         out = []
         for name, wanted in disc:
             stack = free[name]

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import math
 import sys
+from bisect import insort
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from heapq import heapify, heappop, heapreplace
+from heapq import heapify, heappop, heappush, heapreplace
 from typing import Any
 
 from mesos_wm.matcher._cycle import NO_DISCRETE, Cursor, Cycle
@@ -165,7 +166,6 @@ class Matcher:
             cycle.track_group(sig)
         walk = _Walk(self, cycle, running, drf_total)
         walk.run(pending.levels())
-        snapshots = walk.snapshots()
         used_ids = {i for s, used in enumerate(cycle.used) if used
                     for i in cycle.pools[s].offer_ids}
         unused = list(dict.fromkeys(o.offer_id for o in offers if o.offer_id not in used_ids))
@@ -174,7 +174,7 @@ class Matcher:
             examined=walk.examined, placed=len(cycle.placements),
             dead_shapes=sum(1 for c in cycle.cursors.values() if c.dead),
             window_reached=walk.window_reached)
-        return MatchResult(cycle.placements, partial(walk.unplaced, snapshots), unused, stats)
+        return MatchResult(cycle.placements, partial(walk.unplaced, walk.drops), unused, stats)
 
 
 class _Walk:
@@ -188,7 +188,7 @@ class _Walk:
         self.window = matcher.scan_window if matcher.scan_window is not None else sys.maxsize
         self.examined = 0
         self.window_reached = False
-        self.drops: list[tuple[Bucket, int, bool]] = []
+        self.drops: list[tuple[Bucket, Snapshot, bool]] = []
         self.total = total
         self.usage: dict[str, dict[str, int]] = {}
         self._explained: dict[tuple[Shape, Signature], tuple[Failure, ...]] = {}
@@ -209,14 +209,6 @@ class _Walk:
 
     def cursor(self, b: Bucket) -> Cursor:
         return self.cycle.cursor(b.shape, b.sig)
-
-    def snapshots(self) -> list[tuple[Bucket, Snapshot, bool]]:
-        """Freeze the unplaced part of every dropped bucket (they copy before changing)."""
-        out = []
-        for b, pos, window in self.drops:
-            b.shared = True
-            out.append((b, (b.keys, pos, len(b.keys), b.dead), window))
-        return out
 
     def unplaced(self, snapshots: list[tuple[Bucket, Snapshot, bool]]) -> list[Unplaced]:
         """Build the Unplaced groups of the buckets dropped during the walk.
@@ -249,7 +241,7 @@ class _Walk:
             if self.examined >= self.window:
                 for _, rest in levels[priority_index:]:
                     for _, buckets in rest:
-                        self.drops += [(b, b.head, True) for b in buckets]
+                        self.drops += [(b, b.snapshot(b.head), True) for b in buckets]
                 break
             self.level(owners)
 
@@ -258,20 +250,20 @@ class _Walk:
         cursors = cycle.cursors
         drops = self.drops
         state: list[list[Any]] = []
-        heap: list[tuple[float, str, list[tuple[float, str, int]]]] = []
+        heap: list[tuple[float, str, list[float], dict[float, Any]]] = []
         for owner, buckets in owners:
-            bheap = []
+            fheap: list[float] = []
+            ties: dict[float, Any] = {}
             for b in buckets:
                 cur = cursors.get(b.ck) or self.cursor(b)
                 if cur.dead:
-                    drops.append((b, b.head, False))
+                    b.shared = True
+                    drops.append((b, (b.keys, b.head, len(b.keys), b.dead), False))
                     continue
-                head = b.head
-                bheap.append((b.subs[head], b.keys[head], len(state)))
-                state.append([b, cur, head])
-            if bheap:
-                heapify(bheap)
-                heap.append((self.share(owner), owner, bheap))
+                _push((fheap, ties), state, b.subs[b.head], b.keys[b.head], len(state))
+                state.append([b, cur, b.head])
+            if fheap:
+                heap.append((self.share(owner), owner, fheap, ties))
         heapify(heap)
         quantum = self.matcher.drf_quantum
         left = self.window - self.examined
@@ -283,22 +275,27 @@ class _Walk:
         slot_owner = cycle.slot_owner
         pools = cycle.pools
         while heap and left > 0:
-            share, owner, bheap = heap[0]
+            share, owner, fheap, ties = heap[0]
             if len(heap) > 1:
                 nxt = heap[1] if len(heap) == 2 or heap[1] < heap[2] else heap[2]
                 budget = nxt[0] + quantum - share
             else:
                 budget = math.inf
             tally: list[Bucket] = []
-            while bheap and left > 0:
-                _, key, bi = bheap[0]
+            while fheap and left > 0:
+                sub = fheap[0]
+                t = ties[sub]
+                bi = t if t.__class__ is int else t[0][1]
                 st = state[bi]
                 b, cur, pos = st
+                keys = b.keys
                 if cur.dead:
-                    heappop(bheap)
-                    drops.append((b, pos, False))
+                    _pop(fheap, ties, state)
+                    b.shared = True
+                    drops.append((b, (keys, pos, len(keys), b.dead), False))
                     continue
                 left -= 1
+                key = keys[pos]
                 if cur.fast:
                     s = cur.cands[cur.pos]
                     needs = cur.needs
@@ -307,8 +304,9 @@ class _Walk:
                             s = walk(cur)
                             break
                     if s < 0:
-                        heappop(bheap)
-                        drops.append((b, pos, False))
+                        _pop(fheap, ties, state)
+                        b.shared = True
+                        drops.append((b, (keys, pos, len(keys), b.dead), False))
                         continue
                     for col, need in needs:
                         col[s] -= need
@@ -321,20 +319,28 @@ class _Walk:
                         if group in groups:
                             cycle.count_in_group(group, s)
                 elif not cur.place(cur, key, b.grouped > 0):
-                    heappop(bheap)
-                    drops.append((b, pos, False))
+                    _pop(fheap, ties, state)
+                    b.shared = True
+                    drops.append((b, (keys, pos, len(keys), b.dead), False))
                     continue
                 pos += 1
-                keys = b.keys
                 if b.dead:
                     dead = b.dead
                     while pos < len(keys) and keys[pos] in dead:
                         pos += 1
                 st[2] = pos
                 if pos < len(keys):
-                    heapreplace(bheap, (b.subs[pos], keys[pos], bi))
+                    nsub = b.subs[pos]
+                    if nsub != sub or t.__class__ is not int:
+                        if t.__class__ is int and nsub not in ties:
+                            del ties[sub]
+                            ties[nsub] = bi
+                            heapreplace(fheap, nsub)
+                        else:
+                            _pop(fheap, ties, state)
+                            _push((fheap, ties), state, nsub, keys[pos], bi)
                 else:
-                    heappop(bheap)
+                    _pop(fheap, ties, state)
                 tally.append(b)
                 budget -= cur.inc
                 if budget <= _EPSILON:
@@ -344,13 +350,56 @@ class _Walk:
                 for name, milli in b.shape.items:
                     if name in usage:
                         usage[name] += milli
-            if bheap and left > 0:
-                heapreplace(heap, (self.share(owner), owner, bheap))
+            if fheap and left > 0:
+                heapreplace(heap, (self.share(owner), owner, fheap, ties))
             else:
                 heappop(heap)
-                drops += [(state[bi][0], state[bi][2], True) for _, _, bi in bheap]
-        for _, _, bheap in heap:
-            drops += [(state[bi][0], state[bi][2], True) for _, _, bi in bheap]
+                self._drop_rest(fheap, ties, state)
+        for _, _, fheap, ties in heap:
+            self._drop_rest(fheap, ties, state)
         self.examined = self.window - left
         if left <= 0:
             self.window_reached = True
+
+    def _drop_rest(self, fheap: list[float], ties: dict[float, Any],
+                   state: list[list[Any]]) -> None:
+        for sub in fheap:
+            t = ties[sub]
+            for bi in ((t,) if t.__class__ is int else [e[1] for e in t]):
+                b, _, pos = state[bi]
+                self.drops.append((b, b.snapshot(pos), True))
+
+
+def _push(queue: tuple[list[float], dict[float, Any]], state: list[list[Any]], sub: float,
+          key: str, bi: int) -> None:
+    """Queue bucket ``bi`` whose next task is (sub, key); equal subs are ordered by key.
+
+    A queue is a heap of distinct submit times and, per time, the bucket index or (when
+    several buckets' next tasks share it) a list of (key, bucket index) sorted by key, so
+    that the heap compares floats, not tuples.
+    """
+    fheap, ties = queue
+    t = ties.get(sub)
+    if t is None:
+        ties[sub] = bi
+        heappush(fheap, sub)
+    elif t.__class__ is int:
+        b, _, pos = state[t]
+        ties[sub] = sorted([(b.keys[pos], t), (key, bi)])
+    else:
+        insort(t, (key, bi))
+
+
+def _pop(fheap: list[float], ties: dict[float, Any], state: list[list[Any]]) -> None:
+    """Unqueue the first bucket (the one with the smallest (sub, key))."""
+    sub = fheap[0]
+    t = ties[sub]
+    if t.__class__ is not int:
+        del t[0]
+        if len(t) > 1:
+            return
+        if t:
+            ties[sub] = t[0][1]
+            return
+    del ties[sub]
+    heappop(fheap)
