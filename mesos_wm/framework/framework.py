@@ -131,6 +131,7 @@ class Framework:
         self._stopped = asyncio.Event()
         self._failure: BaseException | None = None
         self._started = False
+        self._stopping = False
 
     # -- properties ------------------------------------------------------------------------
 
@@ -344,8 +345,9 @@ class Framework:
         Args:
             teardown: TEARDOWN the framework (Mesos kills all its tasks) and forget its id.
         """
+        self._stopping = True
+        self.rt.wake.set()
         if self._timer is not None:
-            self._timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer
             self._timer = None
@@ -477,13 +479,16 @@ class Framework:
 
     async def _run_timer(self) -> None:
         rt = self.rt
-        while True:
+        while not self._stopping:
             rt.wake.clear()
             try:
                 async with self._lock:
                     await self.maintenance.tick()
             except QueueError as exc:
                 log.error("the queue failed in the framework's timer: %s", exc)
+            except Exception:
+                log.exception("the framework's timer failed; it carries on")
             delay = self.maintenance.next_delay()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(rt.wake.wait(), delay)
+                async with asyncio.timeout(delay):
+                    await rt.wake.wait()
