@@ -3,17 +3,22 @@
 Every problem is collected with its location (``workflows[1].tasks[2].resources.cpus``)
 and reported together in one :class:`~mesos_wm.errors.SpecError`; unknown keys are errors.
 Only :func:`load_file` touches the file system.
+
+Local paths in a file (a staging ``source``/``sources[].uri``, an OUTPUT or ARCHIVE_OUTPUT
+``destination``) are relative to the file's directory, as in docker-compose files:
+:func:`load_file` turns them into absolute ``file://`` URIs (:func:`resolve_paths`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import posixpath
 import re
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path, PurePath
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import yaml
 
@@ -349,13 +354,62 @@ def _staging(r: Reader, raw: dict[str, Any], at: Callable[[str], str]) -> Stagin
     )
 
 
-def load_text(text: str, source: str, *, json_format: bool | None = None) -> list[Workflow]:
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _local_uri(text: str, base_dir: str) -> str:
+    if _SCHEME.match(text):
+        return text
+    path = posixpath.normpath(posixpath.join(base_dir, text))
+    if text.endswith("/") and not path.endswith("/"):
+        path += "/"
+    return "file://" + quote(path)
+
+
+def _resolve_task(task: TaskDef, base_dir: str) -> TaskDef:
+    staging = task.staging
+    if staging is None:
+        return task
+    sources = tuple(dataclasses.replace(s, uri=_local_uri(s.uri, base_dir))
+                    for s in staging.sources)
+    destination = staging.destination
+    if destination and staging.direction != Direction.INPUT:
+        destination = _local_uri(destination, base_dir)
+    return dataclasses.replace(
+        task, staging=dataclasses.replace(staging, sources=sources, destination=destination))
+
+
+def resolve_paths(workflows: Iterable[Workflow], base_dir: str | PurePath) -> list[Workflow]:
+    """Turn local paths of staging tasks into absolute ``file://`` URIs.
+
+    A staging source, or the destination of an OUTPUT/ARCHIVE_OUTPUT staging, that has no
+    URI scheme is a path: absolute as it is, or relative to ``base_dir``.  URIs with a
+    scheme (``file://``, ``https://``, ``sftp://``...) and the destinations of INPUT
+    staging (paths inside the working directory) are left as they are.  Pure: the file
+    system is not consulted.
+
+    Args:
+        workflows: parsed workflows.
+        base_dir: an absolute directory, normally the workflow file's.
+
+    Returns:
+        The workflows with resolved paths.
+    """
+    base = str(base_dir)
+    return [dataclasses.replace(w, tasks=tuple(_resolve_task(t, base) for t in w.tasks))
+            for w in workflows]
+
+
+def load_text(text: str, source: str, *, json_format: bool | None = None,
+              base_dir: str | PurePath | None = None) -> list[Workflow]:
     """Parse workflow file contents.
 
     Args:
         text: the file's contents.
         source: its name, for messages; a ``.json`` suffix selects JSON.
         json_format: force JSON (True) or YAML (False) instead of guessing from ``source``.
+        base_dir: resolve local staging paths against this absolute directory (see
+            :func:`resolve_paths`); None leaves them as written.
 
     Returns:
         The workflows.
@@ -378,20 +432,24 @@ def load_text(text: str, source: str, *, json_format: bool | None = None) -> lis
         raise SpecError([SpecProblem("", "the file is empty")], source)
     if not isinstance(doc, Mapping):
         raise SpecError([SpecProblem("", "a workflow file must hold a mapping")], source)
-    return parse_workflows(doc, source)
+    workflows = parse_workflows(doc, source)
+    return workflows if base_dir is None else resolve_paths(workflows, base_dir)
 
 
 def load_file(path: str | Path) -> list[Workflow]:
-    """Read and parse a workflow file (``.json`` is JSON, anything else YAML).
+    """Read and parse a workflow file (``.json`` is JSON, anything else YAML); local
+    staging paths are taken relative to the file's directory (:func:`resolve_paths`).
 
     Raises:
         SpecError: the file cannot be read or is not valid.
     """
     try:
         text = Path(path).read_text(encoding="utf-8")
+        base_dir = Path(path).resolve().parent
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError([SpecProblem("", f"cannot read the file: {exc}")], str(path)) from exc
-    return load_text(text, str(path))
+    return load_text(text, str(path), base_dir=base_dir)
 
 
-__all__ = ["load_file", "load_text", "parse_duration", "parse_time", "parse_workflows"]
+__all__ = ["load_file", "load_text", "parse_duration", "parse_time", "parse_workflows",
+           "resolve_paths"]
