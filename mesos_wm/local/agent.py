@@ -447,7 +447,10 @@ class AgentRuntime:
             )
         except (OSError, ValueError) as exc:
             self._executor_gone(
-                process, None, "REASON_CONTAINER_LAUNCH_FAILED", f"Failed to launch executor: {exc}"
+                process,
+                None,
+                "REASON_CONTAINER_LAUNCH_FAILED",
+                f"Failed to launch container: {exc}",
             )
             return
         try:
@@ -455,17 +458,21 @@ class AgentRuntime:
         except TimeoutError:
             if not process.subscribed and not process.shutting_down:
                 processes.kill_group(process.process, signal.SIGKILL)
-                await process.process.wait()
+                returncode = await process.process.wait()
                 self._executor_gone(
                     process,
-                    None,
+                    processes.wait_status(returncode),
                     "REASON_EXECUTOR_REGISTRATION_TIMEOUT",
                     f"Executor did not register within {processes.format_duration(timeout)}",
                 )
                 return
             returncode = await process.process.wait()
-        status = returncode if returncode >= 0 else -returncode
-        self._executor_gone(process, status, "REASON_EXECUTOR_TERMINATED", "Executor terminated")
+        self._executor_gone(
+            process,
+            processes.wait_status(returncode),
+            "REASON_EXECUTOR_TERMINATED",
+            "Executor terminated",
+        )
 
     def _executor_gone(
         self, process: ExecutorProcess, status: int | None, reason: str, text: str
@@ -485,7 +492,6 @@ class AgentRuntime:
             status,
             reason=reason,
             message=text,
-            killed=process.shutting_down,
         )
 
     async def _escalate(self, process: ExecutorProcess, grace: float) -> None:

@@ -326,7 +326,19 @@ class LocalMaster:
         message: str = "Executor terminated",
         killed: bool = False,
     ) -> None:
-        """An executor process is gone."""
+        """An executor process is gone: its unfinished tasks fail, the framework gets FAILURE.
+
+        Args:
+            agent_id: the agent that ran it.
+            framework_id: its framework.
+            executor_id: the executor.
+            status: the wait status (``WEXITSTATUS << 8``, or the signal number), None
+                when unknown.
+            reason: reason of the agent's updates for the unfinished tasks.
+            message: message of those updates.
+            killed: whether the agent had shut the executor down; Mesos fails the
+                unfinished tasks all the same, so this changes nothing.
+        """
         self.dispatch(
             self.state.executor_terminated(
                 agent_id,

@@ -169,3 +169,12 @@ def termination_message(returncode: int) -> str:
     except ValueError:
         name = f"signal {-returncode}"
     return f"Command terminated with signal {name}"
+
+
+def wait_status(returncode: int) -> int:
+    """Return the ``waitpid`` status Mesos reports for a process's ``returncode``.
+
+    An exit with code N is ``N << 8``; death by signal S is ``S`` (asyncio reports it as
+    ``-S``).  FAILURE events carry this raw status, as ``ExitedExecutorMessage`` does.
+    """
+    return -returncode if returncode < 0 else (returncode & 0xFF) << 8

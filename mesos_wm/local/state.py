@@ -1266,49 +1266,68 @@ class MasterState:
         reason: str = "REASON_EXECUTOR_TERMINATED",
         message: str = "Executor terminated",
         killed: bool = False,
+        state: str = "TASK_FAILED",
     ) -> list[Effect]:
         """An executor process exited: its live tasks fail and the framework gets FAILURE.
+
+        As ``Slave::executorTerminated`` and ``sendExecutorTerminatedStatusUpdate`` do:
+        every task of the executor that is not terminal yet (launched or still queued)
+        gets a reliable update from SOURCE_AGENT -- TASK_FAILED with
+        REASON_EXECUTOR_TERMINATED and ``Executor terminated`` unless the agent recorded a
+        reason for destroying the container (registration timeout, launch failure...).
+        That holds whether or not the framework had asked to kill the task or to shut
+        the executor down: a task the executor did not report as killed is failed.  Then
+        the framework gets FAILURE with the agent id, the executor id and the wait status
+        (-1 when unknown), as ``Master::exitedExecutor`` forwards it.
 
         Args:
             agent_id: the agent.
             framework_id: the executor's framework.
             executor_id: the executor.
-            exit_status: the wait status (None if unknown).
+            exit_status: the wait status (``WEXITSTATUS << 8`` for an exit, the signal
+                number for a kill; None if unknown).
             now: the current time.
-            reason: reason of the TASK_FAILED updates.
-            message: message of the TASK_FAILED updates.
-            killed: the agent shut the executor down: live tasks become TASK_KILLED.
+            reason: reason of the updates.
+            message: message of the updates.
+            killed: whether the agent had asked the executor to shut down; kept for
+                callers, it changes nothing (Mesos fails the tasks all the same).
+            state: the state of the updates; ``TASK_GONE`` becomes ``TASK_LOST`` for
+                frameworks without PARTITION_AWARE.
 
         Returns:
             The effects.
         """
+        del killed
         agent = self.agents.get(agent_id)
         if agent is None:
             return []
         executor = agent.executors.get(framework_id, {}).get(executor_id)
+        if executor is None:
+            return []
+        framework = self.frameworks.get(framework_id)
+        if state == "TASK_GONE" and (framework is None or not framework.partition_aware):
+            state = "TASK_LOST"
         effects: list[Effect] = []
-        if executor is not None:
-            for task_id in sorted(executor.tasks):
-                task = agent.tasks.get((framework_id, task_id))
-                if task is None or is_terminal(task.state):
-                    continue
-                state = "TASK_KILLED" if killed or task.state == "TASK_KILLING" else "TASK_FAILED"
-                status = msg.task_status(
-                    task_id=task_id,
-                    state=state,
-                    source="SOURCE_AGENT",
-                    timestamp=now,
-                    agent_id=agent_id,
-                    executor_id=executor_id,
-                    uuid=encode_uuid(new_uuid(self.rng)),
-                    message=message,
-                    reason=reason,
-                )
-                effects += self.executor_update(agent_id, framework_id, status, now)
-            self._remove_executor(agent, executor)
-            framework = self.frameworks.get(framework_id)
-            if framework is not None:
-                effects += self._send(framework, msg.failure(agent_id, executor_id, exit_status))
+        for task_id in sorted(executor.tasks):
+            task = agent.tasks.get((framework_id, task_id))
+            if task is None or is_terminal(task.state):
+                continue
+            status = msg.task_status(
+                task_id=task_id,
+                state=state,
+                source="SOURCE_AGENT",
+                timestamp=now,
+                agent_id=agent_id,
+                executor_id=executor_id,
+                uuid=encode_uuid(new_uuid(self.rng)),
+                message=message,
+                reason=reason,
+            )
+            effects += self.executor_update(agent_id, framework_id, status, now)
+        self._remove_executor(agent, executor)
+        if framework is not None:
+            status_code = -1 if exit_status is None else exit_status
+            effects += self._send(framework, msg.failure(agent_id, executor_id, status_code))
         return effects
 
     def executor_message(

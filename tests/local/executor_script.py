@@ -2,9 +2,12 @@
 
 Behaviour per task, chosen by the task's ``data`` (base64 JSON ``{"action": ...}``):
 ``finish`` (RUNNING then FINISHED), ``run`` (RUNNING until killed), ``crash`` (RUNNING,
-then the process exits with status 7).  KILL answers TASK_KILLED, MESSAGE is echoed back,
-SHUTDOWN kills the tasks and exits.  Every event received is appended to
-``$MESOS_SANDBOX/events.jsonl``; the environment is written to ``env.json``.
+then the process exits with status 7), ``stubborn`` (RUNNING, then ignores KILL and is
+not reported on SHUTDOWN), ``hold`` (no update; the task is listed in
+``unacknowledged_tasks`` when the executor resubscribes) and ``forget`` (no update, not
+remembered).  KILL answers TASK_KILLED, MESSAGE is echoed back, SHUTDOWN kills the tasks
+and exits.  Every event received is appended to ``$MESOS_SANDBOX/events.jsonl``; the
+environment is written to ``env.json``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ if "MESOS_EXECUTOR_AUTHENTICATION_TOKEN" in ENV:
 
 unacked: dict[str, dict] = {}
 tasks: dict[str, dict] = {}
+held: dict[str, dict] = {}
+stubborn: set[str] = set()
 
 
 def base(kind: str) -> dict:
@@ -66,10 +71,17 @@ async def handle(session: aiohttp.ClientSession, event: dict) -> bool:
     if kind == "LAUNCH":
         task = event["launch"]["task"]
         task_id = task["task_id"]["value"]
-        tasks[task_id] = task
         action = json.loads(base64.b64decode(task.get("data", "") or "e30=")).get(
             "action", "finish"
         )
+        if action == "hold":
+            held[task_id] = task
+            return True
+        if action == "forget":
+            return True
+        tasks[task_id] = task
+        if action == "stubborn":
+            stubborn.add(task_id)
         await update(session, task_id, "TASK_RUNNING")
         if action == "finish":
             await update(session, task_id, "TASK_FINISHED", "done")
@@ -81,7 +93,8 @@ async def handle(session: aiohttp.ClientSession, event: dict) -> bool:
             await update(session, task["task_id"]["value"], "TASK_RUNNING")
             await update(session, task["task_id"]["value"], "TASK_FINISHED")
     elif kind == "KILL":
-        await update(session, event["kill"]["task_id"]["value"], "TASK_KILLED", "killed")
+        if event["kill"]["task_id"]["value"] not in stubborn:
+            await update(session, event["kill"]["task_id"]["value"], "TASK_KILLED", "killed")
     elif kind == "ACKNOWLEDGED":
         unacked.pop(event["acknowledged"]["uuid"], None)
     elif kind == "MESSAGE":
@@ -90,7 +103,8 @@ async def handle(session: aiohttp.ClientSession, event: dict) -> bool:
         await post(session, call)
     elif kind == "SHUTDOWN":
         for task_id in tasks:
-            await update(session, task_id, "TASK_KILLED", "shutdown")
+            if task_id not in stubborn:
+                await update(session, task_id, "TASK_KILLED", "shutdown")
         return False
     return True
 
@@ -98,7 +112,7 @@ async def handle(session: aiohttp.ClientSession, event: dict) -> bool:
 async def subscribe_once(session: aiohttp.ClientSession) -> bool:
     call = base("SUBSCRIBE")
     call["subscribe"] = {
-        "unacknowledged_tasks": [],
+        "unacknowledged_tasks": list(held.values()),
         "unacknowledged_updates": [{"status": s} for s in unacked.values()],
     }
     async with session.post(URL, data=json.dumps(call), headers=HEADERS) as response:

@@ -107,7 +107,18 @@ async def test_crashed_executor_fails_its_tasks_and_sends_failure(scheduler: Any
     assert failed["source"] == "SOURCE_AGENT"
     assert "uuid" in failed
     failure = await raw.next_event("FAILURE")
-    assert failure["failure"]["status"] == 7
+    assert failure["failure"]["status"] == 7 << 8, "the raw wait status, as Mesos sends it"
+
+
+def agent_failure_of(status: dict[str, Any], agent_id: str) -> None:
+    """The update ``Slave::sendExecutorTerminatedStatusUpdate`` sends for a live task."""
+    assert status["state"] == "TASK_FAILED"
+    assert status["source"] == "SOURCE_AGENT"
+    assert status["reason"] == "REASON_EXECUTOR_TERMINATED"
+    assert status["message"] == "Executor terminated"
+    assert status["executor_id"] == {"value": "exec-1"}
+    assert status["agent_id"] == {"value": agent_id}
+    assert len(base64.b64decode(status["uuid"])) == 16
 
 
 async def test_fault_crash_executor(scheduler: Any, mesos_master: LocalMaster) -> None:
@@ -117,10 +128,47 @@ async def test_fault_crash_executor(scheduler: Any, mesos_master: LocalMaster) -
     await launch(raw, offer, executor_task("t1", agent_id, executor_info(), "run"))
     await raw.acknowledge(await raw.update("TASK_RUNNING"))
     assert mesos_master.faults.crash_executor(agent_id, raw.framework_id, "exec-1")
-    failed = await raw.update("TASK_FAILED")
-    assert failed["reason"] == "REASON_EXECUTOR_TERMINATED"
+    agent_failure_of(await raw.update(task_id="t1"), agent_id)
     failure = await raw.next_event("FAILURE")
-    assert failure["failure"]["status"] == 9
+    assert failure["failure"] == {
+        "agent_id": {"value": agent_id},
+        "executor_id": {"value": "exec-1"},
+        "status": 9,
+    }
+
+
+async def test_killed_executor_fails_a_task_it_was_asked_to_kill(
+    scheduler: Any, mesos_master: LocalMaster
+) -> None:
+    """A KILL the executor never answered does not make the agent report TASK_KILLED."""
+    raw = await scheduler(capabilities=[{"type": "TASK_KILLING_STATE"}])
+    offer = await first_offer(raw)
+    agent_id = offer["agent_id"]["value"]
+    await launch(raw, offer, executor_task("t1", agent_id, executor_info(), "stubborn"))
+    await raw.acknowledge(await raw.update("TASK_RUNNING"))
+    await raw.call("KILL", {"task_id": {"value": "t1"}, "agent_id": {"value": agent_id}})
+    runtime = mesos_master.runtimes[agent_id]
+    [process] = runtime.executors.values()
+    await mesos_master.wait_for(
+        lambda: any(e.get("type") == "KILL" for e in logged_events(mesos_master))
+    )
+    assert mesos_master.faults.crash_executor(agent_id, raw.framework_id, "exec-1")
+    agent_failure_of(await raw.update(task_id="t1"), agent_id)
+    assert process.process is not None and process.process.returncode == -9
+
+
+async def test_executor_that_ignores_shutdown_fails_its_task(scheduler: Any) -> None:
+    raw = await scheduler()
+    offer = await first_offer(raw)
+    agent_id = offer["agent_id"]["value"]
+    await launch(raw, offer, executor_task("t1", agent_id, executor_info(), "stubborn"))
+    await raw.acknowledge(await raw.update("TASK_RUNNING"))
+    await raw.call(
+        "SHUTDOWN", {"executor_id": {"value": "exec-1"}, "agent_id": {"value": agent_id}}
+    )
+    agent_failure_of(await raw.update(task_id="t1"), agent_id)
+    failure = await raw.next_event("FAILURE")
+    assert failure["failure"]["status"] == 0
 
 
 @pytest.mark.mesos_master(config={"executor_registration_timeout": 0.5})

@@ -730,3 +730,102 @@ def test_schema_drops_unknown_optional_enums_and_reports_paths() -> None:
             "update": {"status": {"task_id": {"value": "t"}, "state": "TASK_BOGUS"}},
         },
     ) == ("Failed to find enum for 'TASK_BOGUS'")
+
+
+def custom_task(task_id: str, agent_id: str) -> dict[str, Any]:
+    executor = {
+        "executor_id": {"value": "e1"},
+        "type": "CUSTOM",
+        "command": {"value": "run-executor"},
+        "resources": [scalar("cpus", 0.1), scalar("mem", 32)],
+    }
+    info = task_info(task_id, agent_id, cpus=0.5, executor=executor)
+    del info["command"]
+    return info
+
+
+def executor_status(task_id: str, state: str, now: float) -> dict[str, Any]:
+    return {
+        "task_id": {"value": task_id},
+        "state": state,
+        "source": "SOURCE_EXECUTOR",
+        "executor_id": {"value": "e1"},
+        "uuid": encode_uuid(new_uuid()),
+        "timestamp": now,
+    }
+
+
+@pytest.mark.parametrize("killed", [False, True])
+def test_executor_termination_fails_live_tasks_even_after_kill_or_shutdown(
+    killed: bool,
+) -> None:
+    h = Harness(simulated=False)
+    fid = h.subscribe(capabilities=[{"type": "TASK_KILLING_STATE"}])
+    agent_id = h.agent_ids[0]
+    h.advance(0)
+    launch(h, fid, h.offers()[0], custom_task("t1", agent_id), custom_task("t2", agent_id))
+    for status in (
+        executor_status("t1", "TASK_RUNNING", h.now),
+        executor_status("t2", "TASK_FINISHED", h.now),
+    ):
+        h.apply(h.state.executor_update(agent_id, fid, status, h.now))
+    h.call(
+        fid,
+        "ACKNOWLEDGE",
+        {
+            "agent_id": {"value": agent_id},
+            "task_id": {"value": "t1"},
+            "uuid": h.updates()[0]["uuid"],
+        },
+    )
+    h.call(fid, "KILL", {"task_id": {"value": "t1"}})
+    h.apply(
+        h.state.executor_update(agent_id, fid, executor_status("t1", "TASK_KILLING", h.now), h.now)
+    )
+    h.apply(h.state.executor_terminated(agent_id, fid, "e1", 9, h.now, killed=killed))
+    assert h.state.frameworks[fid].tasks["t1"].state == "TASK_FAILED"
+    assert h.state.frameworks[fid].tasks["t2"].state == "TASK_FINISHED"
+    [failure] = h.of_type("s1", "FAILURE")
+    assert failure["failure"] == {
+        "agent_id": {"value": agent_id},
+        "executor_id": {"value": "e1"},
+        "status": 9,
+    }
+    assert fid not in h.state.agents[agent_id].executors
+    killing = [u for u in h.updates() if u["task_id"]["value"] == "t1"][-1]
+    assert killing["state"] == "TASK_KILLING"
+    h.call(
+        fid,
+        "ACKNOWLEDGE",
+        {"agent_id": {"value": agent_id}, "task_id": {"value": "t1"}, "uuid": killing["uuid"]},
+    )
+    status = h.updates()[-1]
+    assert (status["task_id"]["value"], status["state"]) == ("t1", "TASK_FAILED")
+    assert status["source"] == "SOURCE_AGENT"
+    assert status["reason"] == "REASON_EXECUTOR_TERMINATED"
+    assert status["message"] == "Executor terminated"
+    assert status["executor_id"] == {"value": "e1"}
+
+
+def test_executor_termination_with_unknown_status_and_agent_reason() -> None:
+    h = Harness(simulated=False)
+    fid = h.subscribe()
+    agent_id = h.agent_ids[0]
+    h.advance(0)
+    launch(h, fid, h.offers()[0], custom_task("t1", agent_id))
+    h.apply(
+        h.state.executor_terminated(
+            agent_id,
+            fid,
+            "e1",
+            None,
+            h.now,
+            reason="REASON_CONTAINER_LAUNCH_FAILED",
+            message="Failed to launch container: boom",
+        )
+    )
+    [status] = h.updates()
+    assert (status["state"], status["reason"]) == ("TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED")
+    assert h.of_type("s1", "FAILURE")[0]["failure"]["status"] == -1
+    h.apply(h.state.executor_terminated(agent_id, fid, "e1", 0, h.now))
+    assert len(h.of_type("s1", "FAILURE")) == 1, "an executor already gone is not reported"
