@@ -188,8 +188,18 @@ async def _run(queue: TaskQueue, master_arg: str, config: FrameworkConfig, *, id
     try:
         await framework.start()
         where = local_master.url if local_master else master_arg
-        out.line(f"framework running against {'the embedded master at ' if local_master else ''}"
-                 f"{where}")
+        waiting = asyncio.ensure_future(framework.wait_subscribed())
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait([waiting, stopped], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if not waiting.done():
+            waiting.cancel()
+            return False
+        framework_id = waiting.result()
+        out.line(f"framework {framework_id} subscribed to "
+                 f"{'the embedded master at ' if local_master else ''}{where}")
         work = asyncio.ensure_future(
             framework.run_until_idle(ids or None) if until_idle else framework.join())
         stopped = asyncio.ensure_future(stop.wait())
