@@ -76,6 +76,7 @@ class ExecutorProcess:
     shutting_down: bool = False
     reported: bool = False
     default_tasks: set[str] = field(default_factory=set)
+    launched: set[str] = field(default_factory=set)
     watcher: asyncio.Task[None] | None = None
 
 
@@ -191,9 +192,37 @@ class AgentRuntime:
             else msg.executor_launch(effect.tasks[0])
         )
         if process.subscribed and process.stream is not None:
-            process.stream.put(event)
+            self._deliver(process, event)
         else:
             process.queued.append(event)
+
+    @staticmethod
+    def _deliver(process: ExecutorProcess, event: JsonDict) -> None:
+        """Send LAUNCH / LAUNCH_GROUP to a subscribed executor and remember its tasks."""
+        assert process.stream is not None
+        process.stream.put(event)
+        if event["type"] == "LAUNCH":
+            tasks = [event["launch"]["task"]]
+        else:
+            tasks = event["launch_group"]["task_group"]["tasks"]
+        process.launched.update(task["task_id"]["value"] for task in tasks)
+
+    def executor_subscribed(
+        self, process: ExecutorProcess, unacknowledged_tasks: list[JsonDict]
+    ) -> None:
+        """The executor subscribed (after its unacknowledged updates were replayed).
+
+        Tasks it was sent earlier, still TASK_STAGING and not among its
+        ``unacknowledged_tasks`` are dropped by the core; then the tasks queued while it
+        was not subscribed are delivered, in order.
+        """
+        listed = [t.get("task_id", {}).get("value", "") for t in unacknowledged_tasks]
+        self.master.executor_subscribed(
+            self.agent_id, process.framework_id, process.executor_id, process.launched, listed
+        )
+        queued, process.queued = process.queued, []
+        for event in queued:
+            self._deliver(process, event)
 
     def kill(self, effect: KillTask) -> None:
         """Kill a task: signals for command tasks, a KILL event for executor tasks."""

@@ -116,14 +116,13 @@ async def _subscribe(
             process.container_id,
         )
     )
-    for update in call.get("subscribe", {}).get("unacknowledged_updates", []):
+    subscribe = call.get("subscribe", {})
+    for update in subscribe.get("unacknowledged_updates", []):
         status = dict(update["status"])
         status.setdefault("executor_id", msg.id_of(process.executor_id))
         status.setdefault("source", "SOURCE_EXECUTOR")
         master.executor_update(agent.agent_id, process.framework_id, status)
-    queued, process.queued = process.queued, []
-    for event in queued:
-        stream.put(event)
+    agent.executor_subscribed(process, subscribe.get("unacknowledged_tasks", []))
     try:
         await stream.pump(response)
     except ConnectionResetError:

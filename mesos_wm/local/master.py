@@ -22,7 +22,7 @@ import random
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -308,6 +308,34 @@ class LocalMaster:
     def executor_update(self, agent_id: str, framework_id: str, status: dict[str, Any]) -> None:
         """A status update from an executor (or the built-in command executor)."""
         self.dispatch(self.state.executor_update(agent_id, framework_id, status, self.clock()))
+
+    def executor_subscribed(
+        self,
+        agent_id: str,
+        framework_id: str,
+        executor_id: str,
+        launched: Iterable[str],
+        unacknowledged: Iterable[str],
+    ) -> None:
+        """An executor (re)subscribed: tasks it was sent but does not know are dropped.
+
+        Args:
+            agent_id: the agent it subscribed to.
+            framework_id: its framework.
+            executor_id: the executor.
+            launched: ids of the tasks the agent delivered to it.
+            unacknowledged: ids of the ``unacknowledged_tasks`` it listed.
+        """
+        self.dispatch(
+            self.state.executor_subscribed(
+                agent_id,
+                framework_id,
+                executor_id,
+                launched=launched,
+                unacknowledged=unacknowledged,
+                now=self.clock(),
+            )
+        )
 
     def executor_message(
         self, agent_id: str, framework_id: str, executor_id: str, data: str

@@ -1330,6 +1330,60 @@ class MasterState:
             effects += self._send(framework, msg.failure(agent_id, executor_id, status_code))
         return effects
 
+    def executor_subscribed(
+        self,
+        agent_id: str,
+        framework_id: str,
+        executor_id: str,
+        *,
+        launched: Iterable[str],
+        unacknowledged: Iterable[str],
+        now: float,
+    ) -> list[Effect]:
+        """An executor (re)subscribed; drop the tasks it was sent but does not know.
+
+        As ``Slave::subscribe`` does after replaying the executor's unacknowledged
+        updates: a task the agent already sent to this executor that is still
+        TASK_STAGING and is not among the executor's ``unacknowledged_tasks`` was lost on
+        the way (the agent died before the executor got it).  It becomes TASK_DROPPED
+        (TASK_LOST without PARTITION_AWARE) from SOURCE_AGENT with REASON_AGENT_RESTARTED
+        and ``Task launched during agent restart``, sent reliably.
+
+        Args:
+            agent_id: the agent.
+            framework_id: the executor's framework.
+            executor_id: the executor.
+            launched: ids of the tasks the agent delivered to this executor.
+            unacknowledged: ids of the ``unacknowledged_tasks`` of the SUBSCRIBE call.
+            now: the current time.
+
+        Returns:
+            The effects (the updates).
+        """
+        agent = self.agents.get(agent_id)
+        framework = self.frameworks.get(framework_id)
+        if agent is None or framework is None:
+            return []
+        state = "TASK_DROPPED" if framework.partition_aware else "TASK_LOST"
+        effects: list[Effect] = []
+        for task_id in sorted(set(launched) - set(unacknowledged)):
+            task = agent.tasks.get((framework_id, task_id))
+            if task is None or task.executor_id != executor_id or task.state != "TASK_STAGING":
+                continue
+            status = msg.task_status(
+                task_id=task_id,
+                state=state,
+                source="SOURCE_AGENT",
+                timestamp=now,
+                agent_id=agent_id,
+                executor_id=executor_id,
+                uuid=encode_uuid(new_uuid(self.rng)),
+                message="Task launched during agent restart",
+                reason="REASON_AGENT_RESTARTED",
+            )
+            effects += self.executor_update(agent_id, framework_id, status, now)
+        return effects
+
     def executor_message(
         self, agent_id: str, framework_id: str, executor_id: str, data: str
     ) -> list[Effect]:

@@ -354,3 +354,38 @@ async def test_default_executor_runs_a_task_group_of_commands(
             final[status["task_id"]["value"]] = status["state"]
     assert final == {"c0": "TASK_FINISHED", "c1": "TASK_FAILED"}
     await mesos_master.wait_for(lambda: any(e["type"] == "FAILURE" for e in raw.events))
+
+
+@pytest.mark.parametrize(
+    ("capabilities", "dropped"),
+    [([{"type": "PARTITION_AWARE"}], "TASK_DROPPED"), ([], "TASK_LOST")],
+)
+async def test_resubscription_drops_staging_tasks_the_executor_does_not_know(
+    scheduler: Any, mesos_master: LocalMaster, capabilities: list[Any], dropped: str
+) -> None:
+    raw = await scheduler(checkpoint=True, capabilities=capabilities)
+    offer = await first_offer(raw)
+    agent_id = offer["agent_id"]["value"]
+    executor = executor_info()
+    await launch(
+        raw,
+        offer,
+        executor_task("held", agent_id, executor, "hold"),
+        executor_task("lost", agent_id, executor, "forget"),
+    )
+    await mesos_master.wait_for(
+        lambda: [e["type"] for e in logged_events(mesos_master)].count("LAUNCH") == 2
+    )
+    mesos_master.faults.restart_agent(agent_id)
+    status = await raw.update(task_id="lost")
+    assert status["state"] == dropped
+    assert status["source"] == "SOURCE_AGENT"
+    assert status["reason"] == "REASON_AGENT_RESTARTED"
+    assert status["message"] == "Task launched during agent restart"
+    assert status["executor_id"] == {"value": "exec-1"}
+    assert len(base64.b64decode(status["uuid"])) == 16
+    await mesos_master.wait_for(
+        lambda: [e["type"] for e in logged_events(mesos_master)].count("SUBSCRIBED") == 2
+    )
+    await raw.call("RECONCILE", {"tasks": [{"task_id": {"value": "held"}}]})
+    assert (await raw.update(task_id="held"))["state"] == "TASK_STAGING"

@@ -829,3 +829,45 @@ def test_executor_termination_with_unknown_status_and_agent_reason() -> None:
     assert h.of_type("s1", "FAILURE")[0]["failure"]["status"] == -1
     h.apply(h.state.executor_terminated(agent_id, fid, "e1", 0, h.now))
     assert len(h.of_type("s1", "FAILURE")) == 1, "an executor already gone is not reported"
+
+
+def test_executor_resubscription_drops_delivered_staging_tasks_it_does_not_list() -> None:
+    h = Harness(simulated=False)
+    fid = h.subscribe(capabilities=[{"type": "PARTITION_AWARE"}])
+    agent_id = h.agent_ids[0]
+    h.advance(0)
+    ids = ["running", "listed", "unlisted", "queued"]
+    launch(h, fid, h.offers()[0], *(custom_task(t, agent_id) for t in ids))
+    h.apply(
+        h.state.executor_update(
+            agent_id, fid, executor_status("running", "TASK_RUNNING", h.now), h.now
+        )
+    )
+    effects = h.state.executor_subscribed(
+        agent_id,
+        fid,
+        "e1",
+        launched=["running", "listed", "unlisted"],
+        unacknowledged=["listed"],
+        now=h.now,
+    )
+    h.apply(effects)
+    [dropped] = [u for u in h.updates() if u["state"] != "TASK_RUNNING"]
+    assert dropped["task_id"] == {"value": "unlisted"}
+    assert dropped["state"] == "TASK_DROPPED"
+    assert (dropped["source"], dropped["reason"]) == ("SOURCE_AGENT", "REASON_AGENT_RESTARTED")
+    assert dropped["message"] == "Task launched during agent restart"
+    assert "uuid" in dropped
+    tasks = h.state.frameworks[fid].tasks
+    assert [tasks[t].state for t in ids] == [
+        "TASK_RUNNING",
+        "TASK_STAGING",
+        "TASK_DROPPED",
+        "TASK_STAGING",
+    ]
+    assert (
+        h.state.executor_subscribed(
+            agent_id, fid, "e1", launched=["unlisted"], unacknowledged=[], now=h.now
+        )
+        == []
+    )
