@@ -241,6 +241,16 @@ install_mesos_wm() {
   ln -sfn "${VENV}/bin/mesos-wm" /usr/local/bin/mesos-wm
 }
 
+# SQLite (WAL) needs file locking and shared memory that VirtualBox shared folders do not
+# provide reliably, so the queue of a framework run on the master VM lives on the VM's disk.
+configure_queue_location() {
+  install -d -m 1777 /var/lib/mesos-wm
+  install_if_changed /etc/profile.d/mesos-wm.sh <<'EOF' || true
+# mesos_wm Vagrant cluster: keep the queue on this VM's disk, not in the shared folder.
+export MESOS_WM_QUEUE="${MESOS_WM_QUEUE:-sqlite:////var/lib/mesos-wm/queue.db}"
+EOF
+}
+
 provision_master() {
   install_zookeeper
   install_mesos master
@@ -248,6 +258,7 @@ provision_master() {
   write_unit mesos-master mesos-master master_flags "Mesos master" zookeeper.service
   wait_for_port "${NODE_IP}" 5050 "mesos-master"
   install_mesos_wm
+  configure_queue_location
   log "master ready: web UI http://${NODE_IP}:5050, ZooKeeper ${ZK_URL}"
 }
 
