@@ -79,7 +79,8 @@ class Framework:
 
     Args:
         queue: the queue to serve (the framework does not close it).
-        master: ``"local"`` (start an embedded master for the framework's lifetime), an
+        master: ``"local"`` (start an embedded master with two agents for the framework's
+            lifetime, allocating every 0.25 s), an
             ``http(s)://host:port`` or ``zk://...`` URL, a running
             :class:`~mesos_wm.local.LocalMaster`, or a
             :class:`~mesos_wm.drivers.MasterDetector`.
@@ -199,9 +200,9 @@ class Framework:
     async def _master_url(self) -> str | MasterDetector:
         master = self._master
         if isinstance(master, str) and master == "local":
-            from mesos_wm.local.master import LocalMaster
+            from mesos_wm.local import LocalMaster, MasterConfig
 
-            self._local = LocalMaster(agents=2)
+            self._local = LocalMaster(agents=2, config=MasterConfig(allocation_interval=0.25))
             await self._local.start()
             return self._local.url
         if isinstance(master, (str, MasterDetector)):
