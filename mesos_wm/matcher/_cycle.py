@@ -43,8 +43,8 @@ class Cursor:
     """
 
     __slots__ = ("cands", "dead", "disc", "dyn", "fast", "group", "inc", "kind", "lane",
-                 "master", "needs", "place", "pos", "rank_of", "ranks", "shape", "sig", "tier2",
-                 "unschedulable")
+                 "lane_pos", "lanes", "master", "needs", "place", "pos", "rank_of", "ranks",
+                 "shape", "sig", "tier2", "unschedulable")
 
     def __init__(self, shape: Shape, sig: Signature) -> None:
         self.shape = shape
@@ -65,6 +65,8 @@ class Cursor:
         self.group: GroupCounts | None = None
         self.lane: Cursor | None = None
         self.master: Cursor | None = None
+        self.lanes: dict[str, list[int]] = {}
+        self.lane_pos: dict[str, int] = {}
         self.place: Callable[[Cursor, str, bool], bool] = _never
 
 
@@ -137,6 +139,7 @@ class Cycle:
         self._values: dict[str, list[str | None]] = {}
         self._static: dict[tuple[Signature, int], tuple[list[int], list[int]]] = {}
         self._admits: dict[Signature, list[bool]] = {}
+        self.explained: dict[tuple[object, ...], int] = {}
         self.orders = self._orders()
         self.dead_cursor = Cursor(Shape(-1, ()), Signature(-1, (), None, None))
         self.dead_cursor.dead = True
@@ -191,15 +194,16 @@ class Cycle:
         order, rank = self.orders[kind]
         slots = order
         if sig.pin is not None or sig.static:
-            ok = self._admits.get(sig)
-            if ok is None:
-                ok = self._admits[sig] = self._admitted_slots(sig)
+            ok = self.admitted_slots(sig)
             slots = list(compress(order, map(ok.__getitem__, order)))
         known = self._static[(sig, kind)] = (slots, list(map(rank.__getitem__, slots)))
         return known
 
-    def _admitted_slots(self, sig: Signature) -> list[bool]:
+    def admitted_slots(self, sig: Signature) -> list[bool]:
         """Per slot: does its agent pass the signature's static constraints and pin?"""
+        known = self._admits.get(sig)
+        if known is not None:
+            return known
         agent_ok = [True] * len(self.agents)
         if sig.pin is not None:
             agent_ok = [a.agent_id == sig.pin for a in self.agents]
@@ -207,7 +211,8 @@ class Cycle:
             vals = self.values(constraint.field)
             verdict = {v: constraint.accepts(v) for v in set(vals)}
             agent_ok = [ok and verdict[v] for ok, v in zip(agent_ok, vals, strict=True)]
-        return [agent_ok[a] for a in self.slot_agent]
+        known = self._admits[sig] = [agent_ok[a] for a in self.slot_agent]
+        return known
 
     def track_group(self, sig: Signature) -> None:
         """Prepare the running counts of a dynamic signature's group."""
@@ -289,10 +294,26 @@ class Cycle:
         cur.inc = lane.inc
         assert sig.group is not None
         cur.group = self.groups[sig.group]
+        grouping = [c for c in sig.dynamic if c.operator is Operator.GROUP_BY]
         if lane.fast and not sig.groupby:
             cur.cands = lane.cands
             cur.pos = lane.pos
             cur.place = self._place_binpack_dynamic
+        elif len(grouping) == 1:
+            start = lane.pos if lane.fast else 0
+            ordered = lane.cands[start:] + (lane.tier2 or [])
+            vals = self.values(grouping[0].field)
+            lanes: dict[str, list[int]] = {}
+            for s in ordered:
+                value = vals[self.slot_agent[s]]
+                if value is not None:
+                    lanes.setdefault(value, []).append(s)
+            cur.lanes = lanes
+            cur.lane_pos = dict.fromkeys(lanes, 0)
+            cur.ranks = [0] * len(self.pools)
+            for r, s in enumerate(ordered):
+                cur.ranks[s] = r
+            cur.place = self._place_group_by
         else:
             start = lane.pos if lane.fast else 0
             cur.cands = [s for s in lane.cands[start:] if self.room(cur, s)]
@@ -498,6 +519,37 @@ class Cycle:
             score = self.fitness.score(task, self.view(s))
             if score > best_score:
                 best, best_score = s, score
+        self.commit(cur, best, key, grouped)
+        return True
+
+    def _place_group_by(self, cur: Cursor, key: str, grouped: bool) -> bool:
+        """GROUP_BY over one field: one lane of slots per value, each walked forward."""
+        group = cur.group
+        assert group is not None
+        grouping = next(c for c in cur.dyn if c.operator is Operator.GROUP_BY)
+        others = [c for c in cur.dyn if c is not grouping]
+        agent_of = self.slot_agent
+        live: list[str] = []
+        for value, slots in cur.lanes.items():
+            p = cur.lane_pos[value]
+            while p < len(slots):
+                s = slots[p]
+                if self.room(cur, s) and all(
+                        c.admits(self.values(c.field)[agent_of[s]], group) for c in others):
+                    break
+                p += 1
+            cur.lane_pos[value] = p
+            if p < len(slots):
+                live.append(value)
+        group.candidates[grouping.field] = frozenset(live)
+        best = -1
+        for value in live:
+            s = cur.lanes[value][cur.lane_pos[value]]
+            if (best < 0 or cur.ranks[s] < cur.ranks[best]) and grouping.admits(value, group):
+                best = s
+        if best < 0:
+            cur.dead = True
+            return False
         self.commit(cur, best, key, grouped)
         return True
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mesos_wm.matcher._cycle import Cycle
 from mesos_wm.matcher.cluster import ClusterView, SeenAgent
-from mesos_wm.matcher.constraints import Operator, field_value
+from mesos_wm.matcher.constraints import Constraint, Operator, field_value
 from mesos_wm.matcher.request import MILLI, Shape, Signature
 from mesos_wm.matcher.result import Failure
 
@@ -26,42 +26,78 @@ def _amount(milli: int) -> str:
     return f"{milli / MILLI:g}"
 
 
+def _count(cycle: Cycle, bad: list[bool]) -> int:
+    """Number of agents with at least one bad slot."""
+    if len(cycle.agents) == len(cycle.pools):
+        return sum(bad)
+    agent_of = cycle.slot_agent
+    return len({agent_of[s] for s, flag in enumerate(bad) if flag})
+
+
+def _constraint_failures(cycle: Cycle, c: Constraint) -> int:
+    key = ("constraint", c)
+    known = cycle.explained.get(key)
+    if known is None:
+        vals = cycle.values(c.field)
+        verdict = {v: c.accepts(v) for v in set(vals)}
+        known = cycle.explained[key] = sum(1 for v in vals if not verdict[v])
+    return known
+
+
+def _resource_failures(cycle: Cycle, name: str, need: int) -> int:
+    key = ("resource", name, need)
+    known = cycle.explained.get(key)
+    if known is None:
+        column = cycle.cols.get(name)
+        known = len(cycle.agents) if column is None else _count(
+            cycle, [x < need for x in column])
+        cycle.explained[key] = known
+    return known
+
+
 def explain_pending(cycle: Cycle, shape: Shape, sig: Signature) -> tuple[Failure, ...]:
     """Why no offered agent took the shape at the end of the cycle."""
     if not cycle.pools:
         return (Failure("no-offers", "no offers"),)
-    slots = list(range(len(cycle.pools)))
     agent_of = cycle.slot_agent
-    if sig.pin is not None:
-        pinned = [s for s in slots if cycle.agents[agent_of[s]].agent_id == sig.pin]
-        if not pinned:
-            return (Failure("agent", f"the workflow's agent {sig.pin} has no offer"),)
-        slots = pinned
+    needs = [(name, -(-milli // MILLI) * MILLI if name in cycle.kind else milli)
+             for name, milli in shape.items]
     found: list[Failure] = []
-    for c in sig.static:
-        vals = cycle.values(c.field)
-        bad = {agent_of[s] for s in slots if not c.accepts(vals[agent_of[s]])}
-        if bad:
-            found.append(Failure("constraint", f"{c} failed", len(bad)))
-    for name, milli in shape.items:
-        column = cycle.cols.get(name)
-        need = -(-milli // MILLI) * MILLI if name in cycle.kind else milli
-        bad = {agent_of[s] for s in slots if column is None or column[s] < need}
-        if bad:
-            found.append(Failure("resource", f"insufficient {name}", len(bad)))
+    if sig.pin is not None:
+        slots = [s for s in range(len(cycle.pools))
+                 if cycle.agents[agent_of[s]].agent_id == sig.pin]
+        if not slots:
+            return (Failure("agent", f"the workflow's agent {sig.pin} has no offer"),)
+        agent = cycle.agents[agent_of[slots[0]]]
+        for c in sig.static:
+            if c.evaluate(agent) is not None:
+                found.append(Failure("constraint", f"{c} failed", 1))
+        for name, need in needs:
+            column = cycle.cols.get(name)
+            if all(column is None or column[s] < need for s in slots):
+                found.append(Failure("resource", f"insufficient {name}", 1))
+    else:
+        slots = list(range(len(cycle.pools)))
+        for c in sig.static:
+            if bad := _constraint_failures(cycle, c):
+                found.append(Failure("constraint", f"{c} failed", bad))
+        for name, need in needs:
+            if bad := _resource_failures(cycle, name, need):
+                found.append(Failure("resource", f"insufficient {name}", bad))
     group = cycle.groups.get(sig.group) if sig.group is not None else None
     if group is not None:
-        room = [s for s in slots if all(
-            c.accepts(cycle.values(c.field)[agent_of[s]]) for c in sig.static)
-            and all(cycle.cols[n][s] >= m for n, m in shape.items if n not in cycle.kind)]
+        admitted = cycle.admitted_slots(sig.base)
+        room = [s for s in slots if admitted[s] and all(
+            cycle.cols[n][s] >= m for n, m in needs)]
         for c in sig.dynamic:
             vals = cycle.values(c.field)
             if c.operator is Operator.GROUP_BY:
                 group.candidates[c.field] = frozenset(
                     v for s in room if (v := vals[agent_of[s]]) is not None)
-            bad = {agent_of[s] for s in slots if not c.admits(vals[agent_of[s]], group)}
-            if bad:
-                found.append(Failure("constraint", f"{c} failed", len(bad)))
+            verdict = {v: c.admits(v, group) for v in {vals[agent_of[s]] for s in slots}}
+            failing = {agent_of[s] for s in slots if not verdict[vals[agent_of[s]]]}
+            if failing:
+                found.append(Failure("constraint", f"{c} failed", len(failing)))
     if not found:
         found.append(Failure("resource", "no agent had room when it was tried"))
     return tuple(sorted(found, key=lambda f: (-f.agents, f.detail)))

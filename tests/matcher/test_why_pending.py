@@ -113,3 +113,15 @@ def test_running_tasks_count_toward_agent_capacity() -> None:
     assert not result.unplaced[0].unschedulable
     assert cluster.capacity("zzz") is None
     assert [a.agent_id for a in cluster.agents()] == ["a"]
+
+
+def test_unplaced_keys_are_a_snapshot_of_the_match() -> None:
+    pending = index_of([task(f"t{i}", 2, 256, submitted=i) for i in range(6)])
+    result = Matcher().match([offer(4, 4096, agent="a")], pending)
+    assert sorted(placed(result)) == ["t0", "t1"]
+    for p in result.placements:
+        pending.remove(p.task_key)
+    pending.remove("t4")
+    pending.add(task("t9", 2, 256, submitted=9))
+    pending.add(task("t2b", 2, 256, submitted=2.5))
+    assert [g.task_keys for g in result.unplaced] == [("t2", "t3", "t4", "t5")]
