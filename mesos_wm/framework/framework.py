@@ -465,9 +465,11 @@ class Framework:
         elif isinstance(event, Disconnected):
             log.warning("disconnected from the master: %s", event.reason)
             rt.subscribed = False
+            rt.wake.set()
         elif isinstance(event, Failure):
             if event.agent_id and not event.executor_id:
                 self.updates.agent_gone(event.agent_id)
+                rt.wake.set()
             elif event.executor_id:
                 log.info("executor %s on %s ended (status %s)", event.executor_id,
                          event.agent_id, event.status)
@@ -476,7 +478,6 @@ class Framework:
             if ids and rt.driver is not None:
                 with contextlib.suppress(MesosWmError):
                     await rt.driver.decline_inverse_offers(ids)
-        rt.wake.set()
 
     async def _run_timer(self) -> None:
         rt = self.rt

@@ -38,6 +38,7 @@ _UNSETTLED = ("CREATED", "SCHEDULED", "EXECUTING", "CANCELING")
 _FRESH = ("CREATED", "SCHEDULED")
 _SETTLED = frozenset({WorkflowState.COMPLETED, WorkflowState.FAILED, WorkflowState.CANCELED})
 _NO_LIMIT = 1_000_000_000
+_IDLE_CHECK_INTERVAL = 0.05
 
 
 class Maintenance:
@@ -56,6 +57,7 @@ class Maintenance:
         self.idle_event = asyncio.Event()
         self.last_refresh = -math.inf
         self.last_kill_poll = -math.inf
+        self.last_idle_check = -math.inf
 
     # -- homes -------------------------------------------------------------------------------
 
@@ -133,6 +135,7 @@ class Maintenance:
             return
         try:
             await rt.driver.reconcile(batch)
+            rt.stats.calls += 1
         except MesosWmError as exc:
             log.warning("RECONCILE failed (%s); it is repeated later", exc)
 
@@ -173,8 +176,9 @@ class Maintenance:
             if now - self.last_kill_poll >= rt.config.kill_retry_interval:
                 self.last_kill_poll = now
                 await self._kill_requested(rt.queue.active_attempts(), now)
-        if rt.settled_changed:
+        if rt.settled_changed and now - self.last_idle_check >= _IDLE_CHECK_INTERVAL:
             rt.settled_changed = False
+            self.last_idle_check = now
             self._check_idle()
 
     async def _offer_stream(self, now: float) -> None:
@@ -186,11 +190,13 @@ class Maintenance:
                 await rt.driver.revive(rt.config.roles)
                 rt.policy.revived_now(now)
                 rt.stats.revives += 1
+                rt.stats.calls += 1
                 log.debug("REVIVE: %d task(s) waiting", len(rt.ready))
             elif action is OfferAction.SUPPRESS:
                 await rt.driver.suppress(rt.config.roles)
                 rt.policy.suppressed_now()
                 rt.stats.suppresses += 1
+                rt.stats.calls += 1
                 log.debug("SUPPRESS: nothing waiting")
         except MesosWmError as exc:
             log.info("%s failed: %s", action.value.upper(), exc)
@@ -219,6 +225,8 @@ class Maintenance:
         cfg = rt.config
         times = [self.last_refresh + cfg.refresh_interval, rt.reconciler.next_deadline(),
                  self.last_kill_poll + cfg.kill_retry_interval]
+        if rt.settled_changed:
+            times.append(self.last_idle_check + _IDLE_CHECK_INTERVAL)
         for t in (rt.deadlines.next_deadline(), rt.policy.next_deadline(now),
                   rt.queue.next_wakeup()):
             if t is not None:

@@ -198,6 +198,7 @@ class OfferCycle:
             await self.reconcile_now(launched)
             return
         rt.stats.accepts += 1
+        rt.stats.calls += 1
         if rt.stats.first_accept_at is None:
             rt.stats.first_accept_at = rt.clock()
 
@@ -211,6 +212,7 @@ class OfferCycle:
         try:
             for i in range(0, len(tasks), rt.config.reconcile_batch):
                 await rt.driver.reconcile(tasks[i:i + rt.config.reconcile_batch])
+                rt.stats.calls += 1
         except MesosWmError as exc:
             log.warning("RECONCILE failed (%s); it is repeated after resubscribing", exc)
 
@@ -220,6 +222,7 @@ class OfferCycle:
         try:
             await rt.driver.decline(offer_ids, refuse_seconds=refuse_seconds)
             rt.stats.declines += 1
+            rt.stats.calls += 1
         except MesosWmError as exc:
             log.info("DECLINE failed (%s); the master rescinds the offers anyway", exc)
 

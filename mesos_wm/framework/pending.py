@@ -22,9 +22,15 @@ from mesos_wm.matcher import Constraint, PendingIndex, TaskRequest
 from mesos_wm.queue.model import Operator, TaskShape
 from mesos_wm.queue.records import ReadyTask
 
-__all__ = ["ReadySet", "matcher_constraints", "matcher_resources"]
+__all__ = ["ReadySet", "matcher_constraints", "matcher_resources", "request_key"]
 
 _CACHE_LIMIT = 50_000
+
+
+def request_key(key: int) -> str:
+    """The matcher's key of a queue task: zero-padded, so text order is number order and
+    tasks queued at the same moment are appended to their bucket, not inserted."""
+    return f"{key:015d}"
 
 
 def matcher_constraints(shape: TaskShape) -> tuple[Constraint, ...]:
@@ -88,7 +94,7 @@ class ReadySet:
         resources, constraints = self._converted(task.shape)
         pin = None if task.shape.image else self._pin_of(task.workflow_id)
         return TaskRequest(
-            str(task.key), resources, priority=task.priority, owner=task.owner,
+            request_key(task.key), resources, priority=task.priority, owner=task.owner,
             submitted=task.queued_at, constraints=constraints,
             group=task.workflow_id if constraints else None, colocate_with_agent=pin,
         )
@@ -109,7 +115,7 @@ class ReadySet:
         task = self.tasks.pop(key, None)
         if task is None:
             return None
-        self.index.remove(str(key))
+        self.index.remove(request_key(key))
         keys = self.by_workflow.get(task.workflow_id)
         if keys is not None:
             keys.discard(key)

@@ -67,6 +67,7 @@ class Stats:
     reconciles: int = 0
     kills: int = 0
     subscriptions: int = 0
+    calls: int = 0
     first_accept_at: float | None = None
 
 

@@ -102,6 +102,7 @@ class StatusHandler:
             if rt.driver is not None:
                 await rt.driver.acknowledge(status)
                 rt.stats.acknowledged += 1
+                rt.stats.calls += 1
         except MesosWmError as exc:
             log.info("ACKNOWLEDGE failed (%s); the agent sends the update again", exc)
         finally:
@@ -185,6 +186,7 @@ class StatusHandler:
         try:
             await rt.driver.kill(mesos_task_id, agent)
             rt.stats.kills += 1
+            rt.stats.calls += 1
         except MesosWmError as exc:
             log.warning("KILL of %s failed (%s); it is sent again later", mesos_task_id, exc)
 
@@ -198,6 +200,7 @@ class StatusHandler:
         for agent_id in sorted(agents):
             try:
                 await rt.driver.shutdown(executor_id, agent_id)
+                rt.stats.calls += 1
             except MesosWmError as exc:
                 log.info("SHUTDOWN of %s on %s failed: %s", executor_id, agent_id, exc)
 

@@ -125,6 +125,11 @@ async def test_an_authentication_failure_exits_4(tmp_path: Path) -> None:
             "--secret-file", str(secret), "--queue", f"sqlite:///{tmp_path}/q.db",
             str(tmp_path / "wf.yaml"), stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT)
-        out, _ = await asyncio.wait_for(process.communicate(), 60)
+        try:
+            out, _ = await asyncio.wait_for(process.communicate(), 60)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
     assert process.returncode == 4, out.decode()
     assert "authentication with the master failed" in out.decode()

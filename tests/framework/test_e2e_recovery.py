@@ -41,7 +41,12 @@ async def start(cluster: Cluster, crash: str) -> asyncio.subprocess.Process:
 
 
 async def finish(process: asyncio.subprocess.Process, timeout: float = 60) -> str:
-    out, _ = await asyncio.wait_for(process.communicate(), timeout)
+    try:
+        out, _ = await asyncio.wait_for(process.communicate(), timeout)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
     return out.decode()
 
 
@@ -102,9 +107,11 @@ async def test_killed_between_accept_and_running(cluster: Cluster, queue: TaskQu
         return [t.task_id for f in cluster.master.state.all_frameworks()
                 for t in f.tasks.values() if t.state == "TASK_STAGING"]
 
-    await cluster.wait_for(staging, 30)
-    process.kill()
-    await finish(process)
+    try:
+        await cluster.wait_for(staging, 30)
+    finally:
+        process.kill()
+        await finish(process)
     framework_id = queue.get_framework_id()
     assert framework_id is not None
     in_flight = [a for a in queue.active_attempts() if a.state in ("LAUNCHING", "TASK_STAGING")]

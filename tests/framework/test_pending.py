@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mesos_wm.framework.pending import ReadySet, matcher_constraints, matcher_resources
+from mesos_wm.framework.pending import ReadySet, matcher_constraints, matcher_resources, request_key
 from mesos_wm.matcher import Constraint
 from tests.framework.builders import ready, shape
 
@@ -15,7 +15,7 @@ def test_sync_adds_new_tasks_and_removes_the_ones_no_longer_ready() -> None:
     assert [t.key for t in added] == [3]
     assert [t.key for t in removed] == [1]
     assert sorted(rs.tasks) == [2, 3]
-    assert sorted(rs.index) == ["2", "3"]
+    assert sorted(int(k) for k in rs.index) == [2, 3]
 
 
 def test_a_requeued_task_with_a_new_attempt_is_replaced() -> None:
@@ -30,12 +30,12 @@ def test_tasks_are_pinned_to_their_workflows_home_unless_they_name_an_image() ->
     homes = {"wf": "S9"}
     rs = ReadySet(homes.get)
     rs.sync([ready(1, "wf"), ready(2, "other"), ready(3, "wf", task_shape=shape(image="x"))])
-    assert rs.index.get("1").colocate_with_agent == "S9"  # type: ignore[union-attr]
-    assert rs.index.get("2").colocate_with_agent is None  # type: ignore[union-attr]
-    assert rs.index.get("3").colocate_with_agent is None  # type: ignore[union-attr]
+    assert rs.index.get(request_key(1)).colocate_with_agent == "S9"  # type: ignore[union-attr]
+    assert rs.index.get(request_key(2)).colocate_with_agent is None  # type: ignore[union-attr]
+    assert rs.index.get(request_key(3)).colocate_with_agent is None  # type: ignore[union-attr]
     homes["other"] = "S2"
     rs.repin(["other"])
-    assert rs.index.get("2").colocate_with_agent == "S2"  # type: ignore[union-attr]
+    assert rs.index.get(request_key(2)).colocate_with_agent == "S2"  # type: ignore[union-attr]
 
 
 def test_constraints_and_resources_map_to_the_matcher() -> None:
@@ -49,7 +49,7 @@ def test_constraints_and_resources_map_to_the_matcher() -> None:
     assert not got[2].static
     rs = ReadySet(lambda wf: None)
     rs.sync([ready(1, "wf", task_shape=s)])
-    assert rs.index.get("1").group == "wf"  # type: ignore[union-attr]
+    assert rs.index.get(request_key(1)).group == "wf"  # type: ignore[union-attr]
 
 
 def test_a_task_the_matcher_cannot_read_is_rejected_not_added() -> None:
