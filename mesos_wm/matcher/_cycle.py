@@ -140,6 +140,7 @@ class Cycle:
         self._static: dict[tuple[Signature, int], tuple[list[int], list[int]]] = {}
         self._admits: dict[Signature, list[bool]] = {}
         self.explained: dict[tuple[object, ...], int] = {}
+        self._value_lanes: dict[tuple[Cursor, str], tuple[dict[str, list[int]], list[int]]] = {}
         self.orders = self._orders()
         self.dead_cursor = Cursor(Shape(-1, ()), Signature(-1, (), None, None))
         self.dead_cursor.dead = True
@@ -300,19 +301,23 @@ class Cycle:
             cur.pos = lane.pos
             cur.place = self._place_binpack_dynamic
         elif len(grouping) == 1:
-            start = lane.pos if lane.fast else 0
-            ordered = lane.cands[start:] + (lane.tier2 or [])
-            vals = self.values(grouping[0].field)
-            lanes: dict[str, list[int]] = {}
-            for s in ordered:
-                value = vals[self.slot_agent[s]]
-                if value is not None:
-                    lanes.setdefault(value, []).append(s)
-            cur.lanes = lanes
-            cur.lane_pos = dict.fromkeys(lanes, 0)
-            cur.ranks = [0] * len(self.pools)
-            for r, s in enumerate(ordered):
-                cur.ranks[s] = r
+            known = self._value_lanes.get((lane, grouping[0].field))
+            if known is None:
+                start = lane.pos if lane.fast else 0
+                ordered = lane.cands[start:] + (lane.tier2 or [])
+                vals = self.values(grouping[0].field)
+                agent_of = self.slot_agent
+                lanes: dict[str, list[int]] = {}
+                for s in ordered:
+                    value = vals[agent_of[s]]
+                    if value is not None:
+                        lanes.setdefault(value, []).append(s)
+                ranks = [0] * len(self.pools)
+                for r, s in enumerate(ordered):
+                    ranks[s] = r
+                known = self._value_lanes[(lane, grouping[0].field)] = (lanes, ranks)
+            cur.lanes, cur.ranks = known
+            cur.lane_pos = dict.fromkeys(cur.lanes, 0)
             cur.place = self._place_group_by
         else:
             start = lane.pos if lane.fast else 0
@@ -530,15 +535,21 @@ class Cycle:
         others = [c for c in cur.dyn if c is not grouping]
         agent_of = self.slot_agent
         live: list[str] = []
+        needs = cur.needs
+        lane_pos = cur.lane_pos
         for value, slots in cur.lanes.items():
-            p = cur.lane_pos[value]
+            p = lane_pos[value]
             while p < len(slots):
                 s = slots[p]
-                if self.room(cur, s) and all(
-                        c.admits(self.values(c.field)[agent_of[s]], group) for c in others):
-                    break
+                for col, need in needs:
+                    if col[s] < need:
+                        break
+                else:
+                    if not others or all(
+                            c.admits(self.values(c.field)[agent_of[s]], group) for c in others):
+                        break
                 p += 1
-            cur.lane_pos[value] = p
+            lane_pos[value] = p
             if p < len(slots):
                 live.append(value)
         group.candidates[grouping.field] = frozenset(live)

@@ -87,14 +87,16 @@ def explain_pending(cycle: Cycle, shape: Shape, sig: Signature) -> tuple[Failure
     group = cycle.groups.get(sig.group) if sig.group is not None else None
     if group is not None:
         admitted = cycle.admitted_slots(sig.base)
-        room = [s for s in slots if admitted[s] and all(
-            cycle.cols[n][s] >= m for n, m in needs)]
+        room = [s for s in slots if admitted[s]]
+        for name, need in needs:
+            column = cycle.cols[name]
+            room = [s for s in room if column[s] >= need]
         for c in sig.dynamic:
             vals = cycle.values(c.field)
             if c.operator is Operator.GROUP_BY:
                 group.candidates[c.field] = frozenset(
                     v for s in room if (v := vals[agent_of[s]]) is not None)
-            verdict = {v: c.admits(v, group) for v in {vals[agent_of[s]] for s in slots}}
+            verdict = {v: c.admits(v, group) for v in set(vals)}
             failing = {agent_of[s] for s in slots if not verdict[vals[agent_of[s]]]}
             if failing:
                 found.append(Failure("constraint", f"{c} failed", len(failing)))

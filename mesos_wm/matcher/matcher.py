@@ -297,11 +297,25 @@ class _Walk:
                 left -= 1
                 key = keys[pos]
                 if cur.fast:
-                    s = cur.cands[cur.pos]
+                    cands = cur.cands
+                    p = cur.pos
+                    s = cands[p]
                     needs = cur.needs
                     for col, need in needs:
                         if col[s] < need:
-                            s = walk(cur)
+                            p += 1
+                            if p < len(cands) and cur.master is None:
+                                s = cands[p]
+                                for col2, need2 in needs:
+                                    if col2[s] < need2:
+                                        cur.pos = p
+                                        s = walk(cur)
+                                        break
+                                else:
+                                    cur.pos = p
+                            else:
+                                cur.pos = p
+                                s = walk(cur)
                             break
                     if s < 0:
                         _pop(fheap, ties, state)
