@@ -75,9 +75,20 @@ class ExecutorProcess:
     queued: list[JsonDict] = field(default_factory=list)
     shutting_down: bool = False
     reported: bool = False
+    pending: tuple[str, str] | None = None
+    """Why the agent destroyed the container (reason, message), like pendingTermination."""
     default_tasks: set[str] = field(default_factory=set)
     launched: set[str] = field(default_factory=set)
     watcher: asyncio.Task[None] | None = None
+
+
+def _task_ids(event: JsonDict) -> list[str]:
+    """The ids of the tasks a LAUNCH or LAUNCH_GROUP executor event carries."""
+    if event["type"] == "LAUNCH":
+        tasks = [event["launch"]["task"]]
+    else:
+        tasks = event["launch_group"]["task_group"]["tasks"]
+    return [task["task_id"]["value"] for task in tasks]
 
 
 class AgentRuntime:
@@ -160,11 +171,12 @@ class AgentRuntime:
         *,
         message: str | None = None,
         reason: str | None = None,
+        source: str = "SOURCE_EXECUTOR",
     ) -> None:
         status = msg.task_status(
             task_id=task_id,
             state=state,
-            source="SOURCE_EXECUTOR",
+            source=source,
             timestamp=self.master.clock(),
             agent_id=self.agent_id,
             executor_id=executor_id,
@@ -201,11 +213,7 @@ class AgentRuntime:
         """Send LAUNCH / LAUNCH_GROUP to a subscribed executor and remember its tasks."""
         assert process.stream is not None
         process.stream.put(event)
-        if event["type"] == "LAUNCH":
-            tasks = [event["launch"]["task"]]
-        else:
-            tasks = event["launch_group"]["task_group"]["tasks"]
-        process.launched.update(task["task_id"]["value"] for task in tasks)
+        process.launched.update(_task_ids(event))
 
     def executor_subscribed(
         self, process: ExecutorProcess, unacknowledged_tasks: list[JsonDict]
@@ -214,12 +222,17 @@ class AgentRuntime:
 
         Tasks it was sent earlier, still TASK_STAGING and not among its
         ``unacknowledged_tasks`` are dropped by the core; then the tasks queued while it
-        was not subscribed are delivered, in order.
+        was not subscribed are delivered, in order.  An executor that was never sent a
+        task and has none queued (all were killed before delivery) is shut down, as the
+        agent does since MESOS-8411.
         """
         listed = [t.get("task_id", {}).get("value", "") for t in unacknowledged_tasks]
         self.master.executor_subscribed(
             self.agent_id, process.framework_id, process.executor_id, process.launched, listed
         )
+        if not process.launched and not process.queued:
+            self.shutdown_executor(process.framework_id, process.executor_id)
+            return
         queued, process.queued = process.queued, []
         for event in queued:
             self._deliver(process, event)
@@ -234,25 +247,37 @@ class AgentRuntime:
             self._spawn(self._kill_command(command, grace))
             return
         process = self.executors.get((effect.framework_id, effect.executor_id or ""))
-        if process is None:
+        if process is None or process.shutting_down:
             return
-        event = msg.executor_kill(effect.task_id, effect.kill_policy)
         if process.subscribed and process.stream is not None:
-            process.stream.put(event)
+            process.stream.put(msg.executor_kill(effect.task_id, effect.kill_policy))
             return
-        process.queued = [
-            e
-            for e in process.queued
-            if e.get("launch", {}).get("task", {}).get("task_id", {}).get("value") != effect.task_id
-        ]
-        self._update(
-            effect.framework_id,
-            effect.task_id,
-            process.executor_id,
-            "TASK_KILLED",
-            message="Killed before the executor subscribed",
-            reason="REASON_TASK_KILLED_DURING_LAUNCH",
-        )
+        self._kill_undelivered(process, effect.task_id)
+
+    def _kill_undelivered(self, process: ExecutorProcess, task_id: str) -> None:
+        """KILL for an executor that is not subscribed (``Slave::killTask``, REGISTERING).
+
+        The task (with every task of its queued group) is not delivered: TASK_KILLED from
+        SOURCE_AGENT with REASON_TASK_KILLED_DURING_LAUNCH.
+        """
+        killed, text = [task_id], "Killed before delivery to the executor"
+        for event in list(process.queued):
+            ids = _task_ids(event)
+            if task_id in ids:
+                process.queued.remove(event)
+                if event["type"] == "LAUNCH_GROUP":
+                    killed = ids
+                    text = "A task within the task group was killed before delivery to the executor"
+        for victim in killed:
+            self._update(
+                process.framework_id,
+                victim,
+                process.executor_id,
+                "TASK_KILLED",
+                message=text,
+                reason="REASON_TASK_KILLED_DURING_LAUNCH",
+                source="SOURCE_AGENT",
+            )
 
     def shutdown_executor(self, framework_id: str, executor_id: str) -> None:
         """SHUTDOWN an executor: the event, the grace period, then SIGKILL."""
@@ -308,12 +333,33 @@ class AgentRuntime:
         return True
 
     def restart(self) -> None:
-        """Simulate an agent restart: executor connections break and must be re-made."""
+        """Simulate an agent restart: executor connections break and must be re-made.
+
+        An executor that does not subscribe again within the executor re-registration
+        timeout is killed; its unfinished tasks become TASK_GONE (TASK_LOST without
+        PARTITION_AWARE) with REASON_EXECUTOR_REREGISTRATION_TIMEOUT, as
+        ``Slave::reregisterExecutorTimeout`` has them.
+        """
+        timeout = self.master.config.executor_reregistration_timeout
         for process in self.executors.values():
             if process.stream is not None:
                 process.stream.close()
                 process.stream = None
             process.subscribed = False
+            if process.process is not None and not process.reported:
+                self._spawn(self._reregistration_deadline(process, timeout))
+
+    async def _reregistration_deadline(self, process: ExecutorProcess, timeout: float) -> None:
+        await asyncio.sleep(timeout)
+        if process.subscribed or process.shutting_down or process.process is None:
+            return
+        if self.executors.get((process.framework_id, process.executor_id)) is not process:
+            return
+        process.pending = (
+            "REASON_EXECUTOR_REREGISTRATION_TIMEOUT",
+            f"Executor did not reregister within {processes.format_duration(timeout)}",
+        )
+        processes.kill_group(process.process, signal.SIGKILL)
 
     # -- command tasks ------------------------------------------------------------------
 
@@ -496,12 +542,8 @@ class AgentRuntime:
                 )
                 return
             returncode = await process.process.wait()
-        self._executor_gone(
-            process,
-            processes.wait_status(returncode),
-            "REASON_EXECUTOR_TERMINATED",
-            "Executor terminated",
-        )
+        reason, text = process.pending or ("REASON_EXECUTOR_TERMINATED", "Executor terminated")
+        self._executor_gone(process, processes.wait_status(returncode), reason, text)
 
     def _executor_gone(
         self, process: ExecutorProcess, status: int | None, reason: str, text: str

@@ -90,6 +90,8 @@ class MasterConfig:
         update_retry_initial: first resend interval of an unacknowledged status update.
         update_retry_max: the cap of the doubling resend interval.
         executor_registration_timeout: a custom executor must subscribe within this.
+        executor_reregistration_timeout: after an agent restart, an executor must
+            subscribe again within this (Mesos: 2 s).
         executor_shutdown_grace_period: default time an executor gets to exit on SHUTDOWN.
         kill_grace_period: default SIGTERM-to-SIGKILL delay of command tasks.
         executor_heartbeat_interval: seconds between HEARTBEAT events to executors.
@@ -108,6 +110,7 @@ class MasterConfig:
     update_retry_initial: float = 10.0
     update_retry_max: float = 600.0
     executor_registration_timeout: float = 60.0
+    executor_reregistration_timeout: float = 2.0
     executor_shutdown_grace_period: float = 5.0
     kill_grace_period: float = 3.0
     executor_heartbeat_interval: float = 30.0
@@ -125,6 +128,7 @@ class MasterConfig:
             "update_retry_initial",
             "update_retry_max",
             "executor_registration_timeout",
+            "executor_reregistration_timeout",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"MasterConfig.{name} must be > 0, got {getattr(self, name)!r}")

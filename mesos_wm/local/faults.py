@@ -31,8 +31,12 @@ class Faults:
         master.dispatch(master.state.disconnect_framework(framework_id, master.clock()))
 
     def remove_agent(self, agent_id: str, how: str = "unreachable") -> None:
-        """Remove an agent: its tasks become LOST, or UNREACHABLE/GONE_BY_OPERATOR/GONE for
-        PARTITION_AWARE frameworks (``how`` = ``"unreachable"``, ``"gone"``, ``"removed"``).
+        """Remove an agent as the Mesos master does.
+
+        ``how`` = ``"unreachable"`` (health check timed out: TASK_UNREACHABLE, TASK_LOST
+        without PARTITION_AWARE), ``"gone"`` (marked gone, also after ``"unreachable"``:
+        TASK_GONE_BY_OPERATOR, TASK_LOST without PARTITION_AWARE) or ``"removed"`` (the
+        agent unregistered: TASK_LOST for everyone).
 
         Raises:
             ValueError: an unknown ``how``.
@@ -47,7 +51,9 @@ class Faults:
 
     def restart_agent(self, agent_id: str) -> None:
         """Restart an agent: executor connections break; tasks of frameworks without
-        ``checkpoint`` are lost (TASK_GONE for PARTITION_AWARE) and their processes killed."""
+        ``checkpoint`` are lost (TASK_LOST with REASON_AGENT_DISCONNECTED, also for
+        PARTITION_AWARE) and their processes killed; executors of checkpointing
+        frameworks must subscribe again within the re-registration timeout."""
         master = self._master
         master.dispatch(master.state.restart_agent(agent_id, master.clock()))
         runtime = master.runtimes.get(agent_id)

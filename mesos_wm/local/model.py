@@ -49,6 +49,8 @@ class Task:
     state: str = "TASK_STAGING"
     statuses: list[JsonDict] = field(default_factory=list)
     last_status: JsonDict | None = None
+    forwarded: JsonDict | None = None
+    """The latest update (with uuid) forwarded to the framework; ``status_update_state``."""
     finish_at: float | None = None
     unreachable_time: float | None = None
 

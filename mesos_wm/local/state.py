@@ -55,6 +55,14 @@ __all__ = ["MESOS_VERSION", "MasterState", "Reply"]
 JsonDict = dict[str, Any]
 MESOS_VERSION = "1.11.0"
 ONE_YEAR = 365 * 24 * 3600.0
+TERMINATION_STATES = {
+    "REASON_EXECUTOR_REREGISTRATION_TIMEOUT": "TASK_GONE",
+    "REASON_CONTAINER_UPDATE_FAILED": "TASK_GONE",
+    "REASON_CONTAINER_PREEMPTED": "TASK_GONE",
+}
+"""State of the agent's updates when it destroyed an executor's container for a reason
+(``ContainerTermination.state`` in slave.cpp): TASK_GONE (TASK_LOST without
+PARTITION_AWARE) when the task was started but the agent ended it; TASK_FAILED otherwise."""
 DURATION_LABEL = "mesos_wm.local/duration"
 STATE_LABEL = "mesos_wm.local/state"
 
@@ -109,6 +117,7 @@ class MasterState:
         self.completed_frameworks: deque[Framework] = deque(maxlen=config.max_completed_frameworks)
         self.agents: dict[str, Agent] = {}
         self.removed_agents: dict[str, str] = {}
+        self.unreachable_agents: dict[str, float] = {}
         self.offers: dict[str, Offer] = {}
         self.streams: dict[str, str] = {}
         self.unavailable_until = 0.0
@@ -602,8 +611,14 @@ class MasterState:
         return tasks
 
     def _task_error(
-        self, framework: Framework, info: JsonDict, error: str, now: float
+        self,
+        framework: Framework,
+        info: JsonDict,
+        error: str,
+        now: float,
+        reason: str = "REASON_TASK_INVALID",
     ) -> list[Effect]:
+        """TASK_ERROR for an invalid task (REASON_TASK_GROUP_INVALID for a task group)."""
         self.metrics["master/tasks_error"] += 1
         status = msg.task_status(
             task_id=info["task_id"]["value"],
@@ -612,7 +627,7 @@ class MasterState:
             timestamp=now,
             agent_id=info["agent_id"]["value"],
             message=error,
-            reason="REASON_TASK_INVALID",
+            reason=reason,
         )
         return self._send(framework, msg.update(status))
 
@@ -703,7 +718,9 @@ class MasterState:
         if error is not None:
             effects: list[Effect] = []
             for info in infos:
-                effects += self._task_error(framework, info, error, now)
+                effects += self._task_error(
+                    framework, info, error, now, reason="REASON_TASK_GROUP_INVALID"
+                )
             return offered, effects
         offered = offered - needed
         if existing is None:
@@ -969,9 +986,17 @@ class MasterState:
             agent.executors.pop(executor.framework_id, None)
 
     def _forward(self, framework_id: str, status: JsonDict) -> list[Effect]:
+        """Send the head of a task's update stream (``Master::forward``).
+
+        The task remembers it: reconciliation answers with the state of the latest update
+        forwarded, not of a later one still queued behind it.
+        """
         framework = self.frameworks.get(framework_id)
         if framework is None:
             return []
+        task = framework.tasks.get(status["task_id"]["value"])
+        if task is not None:
+            task.forwarded = status
         return self._send(framework, msg.update(status))
 
     def _schedule_retry(self, stream: UpdateStream, agent_id: str) -> None:
@@ -990,7 +1015,7 @@ class MasterState:
                 head = stream.flush(now, self.config.update_retry_initial)
                 if head is not None:
                     self._schedule_retry(stream, agent.agent_id)
-                    effects += self._send(framework, msg.update(head))
+                    effects += self._forward(framework_id, head)
         return effects
 
     def _call_acknowledge(self, framework: Framework, call: JsonDict, now: float) -> Reply:
@@ -1055,6 +1080,13 @@ class MasterState:
     def _reconcile_status(
         self, framework: Framework, task_id: str, agent_id: str | None, now: float
     ) -> JsonDict:
+        """The answer of ``Master::reconcile`` for one task.
+
+        A task the master holds (launched, not yet acknowledged as terminal) is answered
+        with the state of the latest update *forwarded* to the framework (its
+        ``status_update_state``), so reconciliation never runs ahead of the update
+        stream; unreachable tasks are not held, so they are answered by their agent.
+        """
         task = framework.tasks.get(task_id)
         base: dict[str, Any] = {
             "task_id": task_id,
@@ -1063,33 +1095,32 @@ class MasterState:
             "reason": "REASON_RECONCILIATION",
         }
         if task is not None:
+            latest = task.forwarded or task.last_status or {}
             return msg.task_status(
                 **base,
-                state=task.state,
+                state=task.forwarded["state"] if task.forwarded else task.state,
                 agent_id=task.agent_id,
                 executor_id=task.executor_id,
                 message="Reconciliation: Latest task state",
-            )
-        unreachable = framework.unreachable_tasks.get(task_id)
-        if unreachable is not None:
-            return msg.task_status(
-                **base,
-                state="TASK_UNREACHABLE",
-                agent_id=unreachable.agent_id,
-                message="Reconciliation: Task is unreachable",
-                unreachable_time=unreachable.unreachable_time,
+                healthy=latest.get("healthy"),
             )
         aware = framework.partition_aware
+        unreachable_time: float | None = None
         if agent_id is not None and agent_id in self.agents:
             state, text = "TASK_GONE", "Reconciliation: Task is unknown to the agent"
-        elif agent_id is not None and self.removed_agents.get(agent_id) == "unreachable":
+        elif agent_id is not None and agent_id in self.unreachable_agents:
             state, text = "TASK_UNREACHABLE", "Reconciliation: Task is unreachable"
+            unreachable_time = self.unreachable_agents[agent_id]
         elif agent_id is not None and self.removed_agents.get(agent_id) == "gone":
             state, text = "TASK_GONE_BY_OPERATOR", "Reconciliation: Task is gone"
         else:
             state, text = "TASK_UNKNOWN", "Reconciliation: Task is unknown"
         return msg.task_status(
-            **base, state=state if aware else "TASK_LOST", agent_id=agent_id, message=text
+            **base,
+            state=state if aware else "TASK_LOST",
+            agent_id=agent_id,
+            message=text,
+            unreachable_time=unreachable_time,
         )
 
     def _call_reconcile(self, framework: Framework, call: JsonDict, now: float) -> Reply:
@@ -1097,9 +1128,6 @@ class MasterState:
         effects: list[Effect] = []
         if not requested:
             for task in list(framework.tasks.values()):
-                status = self._reconcile_status(framework, task.task_id, task.agent_id, now)
-                effects += self._send(framework, msg.update(status))
-            for task in list(framework.unreachable_tasks.values()):
                 status = self._reconcile_status(framework, task.task_id, task.agent_id, now)
                 effects += self._send(framework, msg.update(status))
             return Reply(202, effects=effects)
@@ -1112,12 +1140,12 @@ class MasterState:
     def _call_kill(self, framework: Framework, call: JsonDict, now: float) -> Reply:
         body = call["kill"]
         task_id = body["task_id"]["value"]
+        agent_id = (body.get("agent_id") or {}).get("value")
         task = framework.tasks.get(task_id)
         if task is None:
-            agent_id = (body.get("agent_id") or {}).get("value")
             status = self._reconcile_status(framework, task_id, agent_id, now)
             return Reply(202, effects=self._send(framework, msg.update(status)))
-        if is_terminal(task.state):
+        if is_terminal(task.state) or (agent_id is not None and agent_id != task.agent_id):
             return Reply(202)
         agent = self.agents[task.agent_id]
         policy = body.get("kill_policy") or task.info.get("kill_policy")
@@ -1266,7 +1294,6 @@ class MasterState:
         reason: str = "REASON_EXECUTOR_TERMINATED",
         message: str = "Executor terminated",
         killed: bool = False,
-        state: str = "TASK_FAILED",
     ) -> list[Effect]:
         """An executor process exited: its live tasks fail and the framework gets FAILURE.
 
@@ -1274,7 +1301,8 @@ class MasterState:
         every task of the executor that is not terminal yet (launched or still queued)
         gets a reliable update from SOURCE_AGENT -- TASK_FAILED with
         REASON_EXECUTOR_TERMINATED and ``Executor terminated`` unless the agent recorded a
-        reason for destroying the container (registration timeout, launch failure...).
+        reason for destroying the container (registration timeout, launch failure...; the
+        state for that reason is in :data:`TERMINATION_STATES`).
         That holds whether or not the framework had asked to kill the task or to shut
         the executor down: a task the executor did not report as killed is failed.  Then
         the framework gets FAILURE with the agent id, the executor id and the wait status
@@ -1291,8 +1319,6 @@ class MasterState:
             message: message of the updates.
             killed: whether the agent had asked the executor to shut down; kept for
                 callers, it changes nothing (Mesos fails the tasks all the same).
-            state: the state of the updates; ``TASK_GONE`` becomes ``TASK_LOST`` for
-                frameworks without PARTITION_AWARE.
 
         Returns:
             The effects.
@@ -1305,6 +1331,7 @@ class MasterState:
         if executor is None:
             return []
         framework = self.frameworks.get(framework_id)
+        state = TERMINATION_STATES.get(reason, "TASK_FAILED")
         if state == "TASK_GONE" and (framework is None or not framework.partition_aware):
             state = "TASK_LOST"
         effects: list[Effect] = []
@@ -1450,62 +1477,74 @@ class MasterState:
         return [CloseStream(stream_id), *self._disconnect(framework, now)]
 
     def remove_agent(self, agent_id: str, now: float, how: str = "unreachable") -> list[Effect]:
-        """Remove an agent (fault injection).
+        """Remove an agent (fault injection), as the Mesos master does.
+
+        ``"unreachable"`` is ``Master::markUnreachable`` (health check timed out): tasks
+        become TASK_UNREACHABLE with REASON_AGENT_REMOVED and the ``unreachable_time``
+        (TASK_LOST without PARTITION_AWARE) and are kept as unreachable tasks.
+        ``"gone"`` is ``Master::markGone``: TASK_GONE_BY_OPERATOR with
+        REASON_AGENT_REMOVED_BY_OPERATOR (TASK_LOST with REASON_AGENT_REMOVED without
+        PARTITION_AWARE); on an agent already unreachable it transitions the unreachable
+        tasks the same way.  ``"removed"`` is ``Master::removeSlave`` for an agent that
+        unregistered: TASK_LOST with REASON_AGENT_REMOVED for every framework.  Every task
+        the master still holds for the agent (also a terminal one whose update is not
+        acknowledged yet) gets the update from SOURCE_MASTER, without uuid; then its
+        offers are rescinded and every framework gets FAILURE for the agent.
 
         Args:
             agent_id: the agent.
             now: the current time.
-            how: ``"unreachable"`` (PARTITION_AWARE frameworks get TASK_UNREACHABLE),
-                ``"gone"`` (TASK_GONE_BY_OPERATOR) or ``"removed"`` (TASK_GONE); other
-                frameworks get TASK_LOST in every case.
+            how: ``"unreachable"``, ``"gone"`` or ``"removed"``.
 
         Returns:
-            The effects: RESCIND for its offers, the task updates, FAILURE for the agent.
+            The effects: the task updates, RESCIND for its offers, FAILURE for the agent.
 
         Raises:
             ValueError: ``how`` is not one of the three words.
         """
-        states = {
-            "unreachable": "TASK_UNREACHABLE",
-            "gone": "TASK_GONE_BY_OPERATOR",
-            "removed": "TASK_GONE",
-        }
-        if how not in states:
-            raise ValueError(f"how must be one of {sorted(states)}, got {how!r}")
+        if how not in ("unreachable", "gone", "removed"):
+            raise ValueError(f"how must be one of ['gone', 'removed', 'unreachable'], got {how!r}")
         agent = self.agents.get(agent_id)
         if agent is None:
+            if how == "gone" and self.removed_agents.get(agent_id) == "unreachable":
+                return self._mark_unreachable_agent_gone(agent_id, now)
             return []
         effects: list[Effect] = []
-        for offer_id in list(agent.offers):
-            effects += self._remove_offer(offer_id, rescind=True, recover=False)
         for (framework_id, _task_id), task in list(agent.tasks.items()):
             framework = self.frameworks.get(framework_id)
             if framework is None:
                 continue
-            if is_terminal(task.state):
-                self._remove_task(task)
-                continue
             aware = framework.partition_aware
-            state = states[how] if aware else "TASK_LOST"
-            text = (
-                f"Agent {agent.hostname} is {'unreachable' if how == 'unreachable' else 'removed'}"
-            )
+            reason = "REASON_AGENT_REMOVED"
+            unreachable_time: float | None = None
+            if how == "unreachable":
+                state = "TASK_UNREACHABLE" if aware else "TASK_LOST"
+                text = "health check timed out"
+                unreachable_time = now
+            elif how == "gone":
+                state = "TASK_GONE_BY_OPERATOR" if aware else "TASK_LOST"
+                reason = "REASON_AGENT_REMOVED_BY_OPERATOR" if aware else reason
+                text = "Agent has been marked gone"
+            else:
+                state = "TASK_LOST"
+                text = f"Agent {agent.hostname} removed: the agent unregistered"
             status = msg.task_status(
                 task_id=task.task_id,
                 state=state,
                 source="SOURCE_MASTER",
                 timestamp=now,
                 agent_id=agent_id,
+                executor_id=task.executor_id,
                 message=text,
-                reason="REASON_AGENT_REMOVED",
-                unreachable_time=now if state == "TASK_UNREACHABLE" else None,
+                reason=reason,
+                unreachable_time=unreachable_time,
             )
-            task.state = state
-            task.statuses.append({"state": state, "timestamp": now})
+            self._master_update(framework, agent, task, status, now)
             effects += self._send(framework, msg.update(status))
-            self._recover(framework, agent, task.resources)
-            if state == "TASK_UNREACHABLE":
+            if how == "unreachable":
                 task.unreachable_time = now
+                agent.tasks.pop((framework_id, task.task_id), None)
+                agent.streams.pop((framework_id, task.task_id), None)
                 framework.tasks.pop(task.task_id, None)
                 framework.unreachable_tasks[task.task_id] = task
             else:
@@ -1518,21 +1557,72 @@ class MasterState:
             if not agent.simulated:
                 effects.append(ShutdownFramework(agent_id, framework_id))
         agent.executors.clear()
+        for offer_id in list(agent.offers):
+            effects += self._remove_offer(offer_id, rescind=True, recover=False)
         for framework in self.frameworks.values():
             effects += self._send(framework, msg.failure(agent_id=agent_id))
         del self.agents[agent_id]
         self.removed_agents[agent_id] = how
+        if how == "unreachable":
+            self.unreachable_agents[agent_id] = now
         self._operator(
             {"type": "AGENT_REMOVED", "agent_removed": {"agent_id": msg.id_of(agent_id)}}
         )
         return effects
 
+    def _mark_unreachable_agent_gone(self, agent_id: str, now: float) -> list[Effect]:
+        """``Master::markGone`` of an unreachable agent: its unreachable tasks end."""
+        effects: list[Effect] = []
+        for framework in self.frameworks.values():
+            aware = framework.partition_aware
+            for task in [t for t in framework.unreachable_tasks.values() if t.agent_id == agent_id]:
+                state = "TASK_GONE_BY_OPERATOR" if aware else "TASK_LOST"
+                reason = "REASON_AGENT_REMOVED_BY_OPERATOR" if aware else "REASON_AGENT_REMOVED"
+                status = msg.task_status(
+                    task_id=task.task_id,
+                    state=state,
+                    source="SOURCE_MASTER",
+                    timestamp=now,
+                    agent_id=agent_id,
+                    executor_id=task.executor_id,
+                    message="Agent has been marked gone",
+                    reason=reason,
+                )
+                if not is_terminal(task.state):
+                    task.state = state
+                task.last_status = status
+                task.statuses.append({"state": state, "timestamp": now})
+                effects += self._send(framework, msg.update(status))
+                del framework.unreachable_tasks[task.task_id]
+                framework.completed_tasks.append(task)
+        self.removed_agents[agent_id] = "gone"
+        self.unreachable_agents.pop(agent_id, None)
+        return effects
+
+    def _master_update(
+        self, framework: Framework, agent: Agent, task: Task, status: JsonDict, now: float
+    ) -> None:
+        """Apply a master-generated update (``Master::updateTask``) to a task.
+
+        A terminal task keeps its state; a live one takes the new state and its resources
+        are recovered.
+        """
+        if not is_terminal(task.state) and task.state != "TASK_UNREACHABLE":
+            self._recover(framework, agent, task.resources)
+            task.state = status["state"]
+        task.last_status = status
+        task.statuses.append({"state": status["state"], "timestamp": now})
+
     def restart_agent(self, agent_id: str, now: float) -> list[Effect]:
         """Restart an agent (fault injection): tasks of non-checkpointing frameworks are lost.
 
-        Tasks of frameworks with ``checkpoint`` survive (their executors are expected to
-        resubscribe); the others get TASK_GONE (PARTITION_AWARE) or TASK_LOST with
-        REASON_AGENT_RESTARTED, their executors and update streams are dropped.
+        The master sees the agent's connection break (``Master::disconnect``) and removes
+        every framework without ``checkpoint`` from it (``removeFramework(Slave*,
+        Framework*)``): each of their tasks the master holds for the agent gets TASK_LOST
+        -- also for PARTITION_AWARE frameworks -- from SOURCE_MASTER with
+        REASON_AGENT_DISCONNECTED and ``Agent <hostname> disconnected``; their executors
+        and update streams are dropped.  Tasks of checkpointing frameworks survive; their
+        executors are expected to resubscribe.
 
         Returns:
             The effects (updates, and ShutdownFramework for non-checkpointing frameworks).
@@ -1548,23 +1638,17 @@ class MasterState:
             if framework_id not in doomed:
                 continue
             framework = self.frameworks[framework_id]
-            agent.streams.pop((framework_id, task.task_id), None)
-            if is_terminal(task.state):
-                self._remove_task(task)
-                continue
-            state = "TASK_GONE" if framework.partition_aware else "TASK_LOST"
             status = msg.task_status(
                 task_id=task.task_id,
-                state=state,
+                state="TASK_LOST",
                 source="SOURCE_MASTER",
                 timestamp=now,
                 agent_id=agent_id,
-                message="Agent restarted",
-                reason="REASON_AGENT_RESTARTED",
+                executor_id=task.executor_id,
+                message=f"Agent {agent.hostname} disconnected",
+                reason="REASON_AGENT_DISCONNECTED",
             )
-            task.state = state
-            task.statuses.append({"state": state, "timestamp": now})
-            self._recover(framework, agent, task.resources)
+            self._master_update(framework, agent, task, status, now)
             effects += self._send(framework, msg.update(status))
             self._remove_task(task)
         for framework_id in doomed:

@@ -7,7 +7,8 @@ not reported on SHUTDOWN), ``hold`` (no update; the task is listed in
 ``unacknowledged_tasks`` when the executor resubscribes) and ``forget`` (no update, not
 remembered).  KILL answers TASK_KILLED, MESSAGE is echoed back, SHUTDOWN kills the tasks
 and exits.  Every event received is appended to ``$MESOS_SANDBOX/events.jsonl``; the
-environment is written to ``env.json``.
+environment is written to ``env.json``.  With ``TEST_EXECUTOR_STAY_AWAY=1`` in its
+environment a checkpointing executor never subscribes again once its stream ended.
 """
 
 from __future__ import annotations
@@ -142,6 +143,8 @@ async def main() -> int:
                 again = True
             if not again or not checkpoint or time.monotonic() > deadline:
                 return 0
+            if ENV.get("TEST_EXECUTOR_STAY_AWAY") == "1":
+                await asyncio.sleep(3600)
             await asyncio.sleep(0.1)
 
 

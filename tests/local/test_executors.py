@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import aiohttp
 import pytest
 
 from mesos_wm.local.master import LocalMaster
-from tests.local.conftest import executor_info
+from tests.local.conftest import EXECUTOR_SCRIPT, executor_info
 from tests.local.helpers import executor_task, first_offer, launch
 
 
@@ -389,3 +390,50 @@ async def test_resubscription_drops_staging_tasks_the_executor_does_not_know(
     )
     await raw.call("RECONCILE", {"tasks": [{"task_id": {"value": "held"}}]})
     assert (await raw.update(task_id="held"))["state"] == "TASK_STAGING"
+
+
+async def test_kill_before_the_executor_subscribed_is_answered_by_the_agent(
+    scheduler: Any, mesos_master: LocalMaster
+) -> None:
+    raw = await scheduler()
+    offer = await first_offer(raw)
+    agent_id = offer["agent_id"]["value"]
+    slow = executor_info(
+        command={"value": f"sleep 0.5; exec {sys.executable} {EXECUTOR_SCRIPT}", "shell": True}
+    )
+    await launch(raw, offer, executor_task("t1", agent_id, slow, "run"))
+    await raw.call("KILL", {"task_id": {"value": "t1"}})
+    killed = await raw.update(task_id="t1")
+    assert killed["state"] == "TASK_KILLED"
+    assert killed["source"] == "SOURCE_AGENT"
+    assert killed["reason"] == "REASON_TASK_KILLED_DURING_LAUNCH"
+    assert killed["message"] == "Killed before delivery to the executor"
+    failure = await raw.next_event("FAILURE")
+    assert failure["failure"]["status"] == 0, "an executor left without tasks is shut down"
+    kinds = [e["type"] for e in logged_events(mesos_master)]
+    assert "LAUNCH" not in kinds and kinds[-1] == "SHUTDOWN"
+
+
+@pytest.mark.mesos_master(config={"executor_reregistration_timeout": 0.5})
+async def test_executor_that_does_not_resubscribe_after_agent_restart_is_gone(
+    scheduler: Any, mesos_master: LocalMaster
+) -> None:
+    raw = await scheduler(checkpoint=True, capabilities=[{"type": "PARTITION_AWARE"}])
+    offer = await first_offer(raw)
+    agent_id = offer["agent_id"]["value"]
+    away = executor_info(
+        command={
+            "value": f"TEST_EXECUTOR_STAY_AWAY=1 exec {sys.executable} {EXECUTOR_SCRIPT}",
+            "shell": True,
+        }
+    )
+    await launch(raw, offer, executor_task("t1", agent_id, away, "run"))
+    await raw.acknowledge(await raw.update("TASK_RUNNING"))
+    mesos_master.faults.restart_agent(agent_id)
+    gone = await raw.update(task_id="t1")
+    assert gone["state"] == "TASK_GONE"
+    assert gone["source"] == "SOURCE_AGENT"
+    assert gone["reason"] == "REASON_EXECUTOR_REREGISTRATION_TIMEOUT"
+    assert gone["message"] == "Executor did not reregister within 500ms"
+    failure = await raw.next_event("FAILURE")
+    assert failure["failure"]["status"] == 9

@@ -95,9 +95,16 @@ async def test_remove_agent_makes_tasks_unreachable_or_lost(
     mesos_master.faults.remove_agent(agent_id)
     status = await aware.update("TASK_UNREACHABLE")
     assert status["reason"] == "REASON_AGENT_REMOVED"
+    assert status["message"] == "health check timed out"
     assert "unreachable_time" in status
+    await aware.call(
+        "RECONCILE", {"tasks": [{"task_id": {"value": "t1"}, "agent_id": {"value": agent_id}}]}
+    )
+    answer = await aware.update(task_id="t1")
+    assert answer["state"] == "TASK_UNREACHABLE"
+    assert answer["unreachable_time"] == status["unreachable_time"]
     await aware.call("RECONCILE", {"tasks": [{"task_id": {"value": "t1"}}]})
-    assert (await aware.update(task_id="t1"))["state"] == "TASK_UNREACHABLE"
+    assert (await aware.update(task_id="t1"))["state"] == "TASK_UNKNOWN"
     slaves = await get_json(mesos_master, "/slaves")
     assert agent_id not in [s["id"] for s in slaves["slaves"]]
 
@@ -118,11 +125,15 @@ async def test_remove_agent_gone_for_plain_framework(
 async def test_restart_agent_loses_tasks_of_non_checkpointing_frameworks(
     scheduler: Any, mesos_master: LocalMaster
 ) -> None:
-    raw = await scheduler()
+    raw = await scheduler(capabilities=[{"type": "PARTITION_AWARE"}])
     running = await run_one(raw)
     mesos_master.faults.restart_agent(running["agent_id"]["value"])
-    status = await raw.update("TASK_LOST")
-    assert status["reason"] == "REASON_AGENT_RESTARTED"
+    status = await raw.update(task_id="t1")
+    assert status["state"] == "TASK_LOST", "Master::removeFramework(Slave*, ...) sends LOST"
+    assert status["reason"] == "REASON_AGENT_DISCONNECTED"
+    assert status["source"] == "SOURCE_MASTER"
+    assert status["message"] == "Agent localhost disconnected"
+    assert "uuid" not in status
 
 
 async def test_rescind_offers(scheduler: Any, mesos_master: LocalMaster) -> None:

@@ -14,6 +14,7 @@ from mesos_wm.local.effects import CloseStream, KillTask, LaunchTasks, SendEvent
 from mesos_wm.local.state import MasterState
 from mesos_wm.local.validation import scheduler_call
 from mesos_wm.resources import scalar
+from tests.local.conftest import oracle_view
 
 T0 = 1_700_000_000.0
 CONFIG = MasterConfig(
@@ -43,7 +44,7 @@ CHECKS: list[Any] = []
 @pytest.fixture(autouse=True)
 def check_every_event(mesos_protos: Any) -> Any:
     """Every event the core emits in these tests is validated against the Mesos protos."""
-    CHECKS.append(mesos_protos.check_scheduler_event)
+    CHECKS.append(lambda event: mesos_protos.check_scheduler_event(oracle_view(event)))
     yield
     CHECKS.clear()
 
@@ -684,6 +685,7 @@ def test_launch_group_executor_needs_cpus_mem_and_disk() -> None:
     errors = h.updates()
     assert [e["state"] for e in errors] == ["TASK_ERROR", "TASK_ERROR"]
     assert errors[0]["message"] == "Executor 'e' uses no disk"
+    assert {e["reason"] for e in errors} == {"REASON_TASK_GROUP_INVALID"}
 
 
 def test_gpu_agents_are_offered_only_to_gpu_frameworks() -> None:
@@ -871,3 +873,177 @@ def test_executor_resubscription_drops_delivered_staging_tasks_it_does_not_list(
         )
         == []
     )
+
+
+def ack(h: Harness, fid: str, status: dict[str, Any]) -> None:
+    h.call(
+        fid,
+        "ACKNOWLEDGE",
+        {"agent_id": status["agent_id"], "task_id": status["task_id"], "uuid": status["uuid"]},
+    )
+
+
+def reconcile(h: Harness, fid: str, *tasks: tuple[str, str | None]) -> list[dict[str, Any]]:
+    before = len(h.updates())
+    body: list[dict[str, Any]] = []
+    for task_id, agent_id in tasks:
+        item: dict[str, Any] = {"task_id": {"value": task_id}}
+        if agent_id is not None:
+            item["agent_id"] = {"value": agent_id}
+        body.append(item)
+    h.call(fid, "RECONCILE", {"tasks": body})
+    return h.updates()[before:]
+
+
+def test_reconciliation_answers_the_state_forwarded_not_the_one_queued_behind_it() -> None:
+    h = Harness()
+    fid = h.subscribe()
+    h.advance(0)
+    quick = task_info(
+        "t1", h.agent_ids[0], labels={"labels": [{"key": "mesos_wm.local/duration", "value": "1"}]}
+    )
+    launch(h, fid, h.offers()[0], quick)
+    h.advance(1.0)
+    [running] = h.updates()
+    assert h.state.frameworks[fid].tasks["t1"].state == "TASK_FINISHED"
+    [explicit] = reconcile(h, fid, ("t1", None))
+    [implicit] = reconcile(h, fid)
+    assert explicit["state"] == implicit["state"] == "TASK_RUNNING"
+    assert "uuid" not in explicit
+    ack(h, fid, running)
+    assert h.updates()[-1]["state"] == "TASK_FINISHED"
+    [answer] = reconcile(h, fid, ("t1", h.agent_ids[0]))
+    assert answer["state"] == "TASK_FINISHED"
+
+
+def test_unreachable_tasks_are_reconciled_by_their_agent_and_end_when_it_is_marked_gone() -> None:
+    h = Harness()
+    fid = h.subscribe(capabilities=[{"type": "PARTITION_AWARE"}])
+    agent_id = h.agent_ids[0]
+    h.advance(0)
+    launch(h, fid, h.offers()[0], task_info("t1", agent_id))
+    h.advance(1.0)
+    h.apply(h.state.remove_agent(agent_id, h.now, "unreachable"))
+    unreachable = h.updates()[-1]
+    assert unreachable["state"] == "TASK_UNREACHABLE"
+    assert reconcile(h, fid) == [], "implicit reconciliation skips unreachable tasks"
+    by_agent, unknown = reconcile(h, fid, ("t1", agent_id), ("t1", None))
+    assert by_agent["state"] == "TASK_UNREACHABLE"
+    assert by_agent["message"] == "Reconciliation: Task is unreachable"
+    assert by_agent["unreachable_time"] == unreachable["unreachable_time"]
+    assert unknown["state"] == "TASK_UNKNOWN"
+    h.apply(h.state.remove_agent(agent_id, h.now, "gone"))
+    gone = h.updates()[-1]
+    assert gone["state"] == "TASK_GONE_BY_OPERATOR"
+    assert gone["reason"] == "REASON_AGENT_REMOVED_BY_OPERATOR"
+    assert gone["message"] == "Agent has been marked gone"
+    assert "t1" not in h.state.frameworks[fid].unreachable_tasks
+    assert h.state.frameworks[fid].completed_tasks[-1].state == "TASK_GONE_BY_OPERATOR"
+    [answer] = reconcile(h, fid, ("t1", agent_id))
+    assert (answer["state"], answer["message"]) == (
+        "TASK_GONE_BY_OPERATOR",
+        "Reconciliation: Task is gone",
+    )
+
+
+REMOVALS = {
+    ("unreachable", True): ("TASK_UNREACHABLE", "REASON_AGENT_REMOVED", "health check timed out"),
+    ("unreachable", False): ("TASK_LOST", "REASON_AGENT_REMOVED", "health check timed out"),
+    ("gone", True): (
+        "TASK_GONE_BY_OPERATOR",
+        "REASON_AGENT_REMOVED_BY_OPERATOR",
+        "Agent has been marked gone",
+    ),
+    ("gone", False): ("TASK_LOST", "REASON_AGENT_REMOVED", "Agent has been marked gone"),
+    ("removed", True): (
+        "TASK_LOST",
+        "REASON_AGENT_REMOVED",
+        "Agent localhost removed: the agent unregistered",
+    ),
+    ("removed", False): (
+        "TASK_LOST",
+        "REASON_AGENT_REMOVED",
+        "Agent localhost removed: the agent unregistered",
+    ),
+}
+
+
+@pytest.mark.parametrize(("how", "aware"), sorted(REMOVALS))
+def test_agent_removal_updates_every_task_then_rescinds_then_fails_the_agent(
+    how: str, aware: bool
+) -> None:
+    h = Harness()
+    fid = h.subscribe(capabilities=[{"type": "PARTITION_AWARE"}] if aware else [])
+    agent_id = h.agent_ids[0]
+    h.advance(0)
+    done = task_info(
+        "done", agent_id, labels={"labels": [{"key": "mesos_wm.local/duration", "value": "0"}]}
+    )
+    launch(h, fid, h.offers()[0], task_info("live", agent_id), done, filters={"refuse_seconds": 0})
+    h.advance(1.0)
+    assert len(h.offers()) == 2, "the rest of the agent is offered again"
+    assert h.state.frameworks[fid].tasks["done"].state == "TASK_FINISHED"
+    before = len(h.events["s1"])
+    h.apply(h.state.remove_agent(agent_id, h.now, how))
+    events = h.events["s1"][before:]
+    assert [e["type"] for e in events] == ["UPDATE", "UPDATE", "RESCIND", "FAILURE"]
+    state, reason, message = REMOVALS[(how, aware)]
+    for event in events[:2]:
+        status = event["update"]["status"]
+        assert (status["state"], status["reason"], status["message"]) == (state, reason, message)
+        assert status["source"] == "SOURCE_MASTER"
+        assert "uuid" not in status
+        assert ("unreachable_time" in status) == (how == "unreachable")
+    framework = h.state.frameworks[fid]
+    assert not framework.tasks
+    held = (
+        framework.unreachable_tasks
+        if how == "unreachable"
+        else {t.task_id: t for t in framework.completed_tasks}
+    )
+    assert held["done"].state == "TASK_FINISHED", "a terminal task keeps its state"
+    assert held["live"].state == state
+
+
+@pytest.mark.parametrize("aware", [False, True])
+def test_agent_restart_loses_the_tasks_of_frameworks_without_checkpoint(aware: bool) -> None:
+    h = Harness(agents=2)
+    caps = [{"type": "PARTITION_AWARE"}] if aware else []
+    plain = h.subscribe("s1", capabilities=caps)
+    kept = h.subscribe("s2", checkpoint=True)
+    h.advance(0)
+    for fid, stream in ((plain, "s1"), (kept, "s2")):
+        [offer] = h.offers(stream)
+        body = {
+            "offer_ids": [offer["id"]],
+            "operations": [
+                {
+                    "type": "LAUNCH",
+                    "launch": {
+                        "task_infos": [task_info(f"t-{stream}", offer["agent_id"]["value"])]
+                    },
+                }
+            ],
+        }
+        h.call(fid, "ACCEPT", body, stream=stream)
+    for agent_id in h.agent_ids:
+        h.apply(h.state.restart_agent(agent_id, h.now))
+    lost = h.updates("s1")[-1]
+    assert (lost["state"], lost["reason"]) == ("TASK_LOST", "REASON_AGENT_DISCONNECTED")
+    assert lost["message"] == "Agent localhost disconnected"
+    assert h.updates("s2")[-1]["state"] == "TASK_RUNNING"
+    assert h.state.frameworks[kept].tasks["t-s2"].state == "TASK_RUNNING"
+    assert "t-s1" not in h.state.frameworks[plain].tasks
+
+
+def test_kill_naming_another_agent_is_ignored() -> None:
+    h = Harness(agents=2)
+    fid = h.subscribe()
+    h.advance(0)
+    offer = h.offers()[0]
+    launch(h, fid, offer, task_info("t1", offer["agent_id"]["value"]))
+    other = next(a for a in h.agent_ids if a != offer["agent_id"]["value"])
+    before = len(h.updates())
+    h.call(fid, "KILL", {"task_id": {"value": "t1"}, "agent_id": {"value": other}})
+    assert len(h.updates()) == before
+    assert h.state.frameworks[fid].tasks["t1"].state == "TASK_RUNNING"
