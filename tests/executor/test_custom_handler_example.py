@@ -53,7 +53,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     command = [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet",
                "--disable-pip-version-check", "--target", str(target)]
-    if importlib.util.find_spec("setuptools") is not None:
+    if importlib.util.find_spec("setuptools") and importlib.util.find_spec("wheel"):
         command.append("--no-build-isolation")
     result = subprocess.run(
         [*command, str(source)], capture_output=True, text=True, timeout=300, cwd=target
