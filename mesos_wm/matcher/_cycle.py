@@ -32,6 +32,11 @@ from mesos_wm.matcher.result import Discrete, Placement
 from mesos_wm.matcher.running import RunningIndex
 
 NO_DISCRETE: Discrete = ()
+
+
+def combo_key(shape: Shape, sig: Signature) -> int:
+    """The key of (shape, signature) in a cycle's cursors (ints hash fastest)."""
+    return (sig.index << 32) | shape.index
 _new = tuple.__new__
 
 
@@ -133,7 +138,7 @@ class Cycle:
         self.fitness_window = max(1, fitness_window)
         self.used = [False] * len(pools)
         self.placements: list[Placement] = []
-        self.cursors: dict[tuple[Shape, Signature], Cursor] = {}
+        self.cursors: dict[int, Cursor] = {}
         self.groups: dict[str, GroupCounts] = {}
         self.group_fields: dict[str, set[str]] = {}
         self._values: dict[str, list[str | None]] = {}
@@ -154,14 +159,13 @@ class Cycle:
         return -(-amount // MILLI) * MILLI if name in self.kind else amount
 
     def _orders(self) -> list[tuple[list[int], list[int]]]:
-        """Slot orders with their rank lists: plain, GPU slots last, GPU slots only."""
-        cpus = [p.scalars.get("cpus", 0) for p in self.pools]
-        mem = [p.scalars.get("mem", 0) for p in self.pools]
-        top_c, top_m = max(cpus, default=0) or 1, max(mem, default=0) or 1
-        size = [c / top_c + m / top_m for c, m in zip(cpus, mem, strict=True)]
-        if self.strategy is Strategy.SPREAD:
-            size = [-x for x in size]
-        plain = sorted(range(len(self.pools)), key=size.__getitem__)
+        """Slot orders with their rank lists: plain, GPU slots last, GPU slots only.
+
+        Both strategies start from the agents with the most free cpus (ties in agent id
+        order): bin packing fills them one after the other, spread goes round robin.
+        """
+        cpus = [-p.scalars.get("cpus", 0) for p in self.pools]
+        plain = sorted(range(len(self.pools)), key=cpus.__getitem__)
         gpu = self.gpu
         tiered = [s for s in plain if not gpu[s]] + [s for s in plain if gpu[s]]
         only = [s for s in plain if gpu[s]]
@@ -228,11 +232,12 @@ class Cycle:
 
     def cursor(self, shape: Shape, sig: Signature) -> Cursor:
         """The cursor of (shape, sig), made on first use."""
-        cur = self.cursors.get((shape, sig))
+        ck = combo_key(shape, sig)
+        cur = self.cursors.get(ck)
         if cur is not None:
             return cur
         if self.never(shape, sig):
-            self.cursors[(shape, sig)] = self.unschedulable_cursor
+            self.cursors[ck] = self.unschedulable_cursor
             return self.unschedulable_cursor
         if sig.base is not sig:
             return self._dynamic_cursor(shape, sig)
@@ -240,9 +245,9 @@ class Cycle:
         if sig.master is not sig:
             master = self.cursor(shape, sig.master)
             if master.dead:
-                self.cursors[(shape, sig)] = self.dead_cursor
+                self.cursors[ck] = self.dead_cursor
                 return self.dead_cursor
-        cur = self.cursors[(shape, sig)] = Cursor(shape, sig)
+        cur = self.cursors[ck] = Cursor(shape, sig)
         if master is not None:
             cur.needs, cur.disc, cur.inc = master.needs, master.disc, master.inc
         else:
@@ -281,14 +286,15 @@ class Cycle:
         cur.inc = share_increment(shape.items, self.drf_total)
 
     def _dynamic_cursor(self, shape: Shape, sig: Signature) -> Cursor:
+        ck = combo_key(shape, sig)
         lane = self.cursor(shape, sig.base)
         if lane.unschedulable:
-            self.cursors[(shape, sig)] = lane
+            self.cursors[ck] = lane
             return lane
         if lane.dead:
-            self.cursors[(shape, sig)] = self.dead_cursor
+            self.cursors[ck] = self.dead_cursor
             return self.dead_cursor
-        cur = self.cursors[(shape, sig)] = Cursor(shape, sig)
+        cur = self.cursors[ck] = Cursor(shape, sig)
         cur.lane = lane
         cur.needs = lane.needs
         cur.disc = lane.disc

@@ -42,7 +42,7 @@ class Bucket:
         self.owner = owner
         self.shape = shape
         self.sig = sig
-        self.ck = (shape, sig)
+        self.ck = (sig.index << 32) | shape.index
         self.keys: list[str] = []
         self.subs: list[float] = []
         self.dead: set[str] = set()

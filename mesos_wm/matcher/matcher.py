@@ -251,17 +251,21 @@ class _Walk:
         drops = self.drops
         state: list[list[Any]] = []
         heap: list[tuple[float, str, list[float], dict[float, Any]]] = []
+        get = cursors.get
+        make = self.cursor
         for owner, buckets in owners:
             fheap: list[float] = []
             ties: dict[float, Any] = {}
-            for b in buckets:
-                cur = cursors.get(b.ck) or self.cursor(b)
-                if cur.dead:
+            curs = [get(b.ck) or make(b) for b in buckets]
+            dead = [b for b, c in zip(buckets, curs, strict=True) if c.dead]
+            if dead:
+                for b in dead:
                     b.shared = True
-                    drops.append((b, (b.keys, b.head, len(b.keys), b.dead), False))
-                    continue
-                _push((fheap, ties), state, b.subs[b.head], b.keys[b.head], len(state))
-                state.append([b, cur, b.head])
+                drops += [(b, (b.keys, b.head, len(b.keys), b.dead), False) for b in dead]
+            for b, cur in zip(buckets, curs, strict=True):
+                if not cur.dead:
+                    _push((fheap, ties), state, b.subs[b.head], b.keys[b.head], len(state))
+                    state.append([b, cur, b.head])
             if fheap:
                 heap.append((self.share(owner), owner, fheap, ties))
         heapify(heap)

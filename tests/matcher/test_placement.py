@@ -16,11 +16,12 @@ from mesos_wm.resources import scalar
 from .builders import index_of, make_offer, offer, placed, reasons, run, task
 
 
-def test_binpack_fills_the_fullest_agent_first() -> None:
-    small, big = offer(2, 2048, agent="small"), offer(8, 8192, agent="big")
-    result = run([big, small], [task(f"t{i}", 1, 512, submitted=i) for i in range(4)])
-    assert [p.agent_id for p in result.placements] == ["small", "small", "big", "big"]
-    assert result.unused_offers == []
+def test_binpack_fills_one_agent_before_the_next_largest_first() -> None:
+    small, big = offer(4, 4096, agent="small"), offer(8, 8192, agent="big")
+    idle = offer(4, 4096, agent="z-idle")
+    result = run([small, idle, big], [task(f"t{i}", 2, 512, submitted=i) for i in range(6)])
+    assert [p.agent_id for p in result.placements] == ["big"] * 4 + ["small"] * 2
+    assert result.unused_offers == [idle.offer_id]
 
 
 def test_spread_goes_round_robin_from_the_emptiest() -> None:
@@ -97,7 +98,7 @@ def test_several_offers_of_one_agent_are_combined() -> None:
 
 
 def test_gpu_tasks_only_go_to_gpu_agents_and_others_avoid_them() -> None:
-    gpu = offer(2, 2048, gpus=1, agent="gpu")
+    gpu = offer(16, 8192, gpus=1, agent="gpu")
     cpu = offer(8, 8192, agent="cpu")
     tasks = [task("plain", 1, 512), task("cuda", 1, 512, gpus=1, submitted=1)]
     assert placed(run([gpu, cpu], tasks)) == {"plain": "cpu", "cuda": "gpu"}
