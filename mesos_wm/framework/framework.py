@@ -190,7 +190,7 @@ class Framework:
         self._started = True
         url = await self._master_url()
         self.rt.queue.add_listener(self._on_ready)
-        self.maintenance.learn_fresh_workflows()
+        self.maintenance.learn_busy_workflows()
         self._new_driver(url)
         self._supervisor = asyncio.get_running_loop().create_task(
             self._supervise(url), name="mesos-wm-framework-supervisor")
@@ -398,7 +398,6 @@ class Framework:
                 :meth:`~mesos_wm.queue.TaskQueue.submit_many`; nothing is submitted.
         """
         results = self.rt.queue.submit_many(list(workflows))
-        self.maintenance.learn_fresh([r.workflow_id for r in results if r.created])
         self.rt.settled_changed = True
         self.rt.wake.set()
         return results

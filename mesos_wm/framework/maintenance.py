@@ -8,9 +8,9 @@
   and wall-time limits; SUPPRESS or REVIVE offers as the policy says; reconcile
   periodically; re-send kills Mesos has not confirmed; and notice when no workflow is left
   unsettled (for :meth:`~mesos_wm.framework.Framework.run_until_idle`).
-* **Homes** of workflows not seen in this process are looked up in the queue: workflows
-  that never launched anything have none; for the others, the agent of their latest
-  attempt.
+* **Homes** of workflows not seen in this process: only workflows that were executing
+  when the process started can have one (the agent of their latest attempt, looked up in
+  the queue on first need); all others have none until this process launches a task.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Iterable
 
 from mesos_wm.errors import MesosWmError, QueueError
 from mesos_wm.framework.launch import LaunchBuilder
@@ -36,6 +35,7 @@ log = logging.getLogger("mesos_wm.framework")
 
 _UNSETTLED = ("CREATED", "SCHEDULED", "EXECUTING", "CANCELING")
 _FRESH = ("CREATED", "SCHEDULED")
+_BUSY = ("EXECUTING", "CANCELING")
 _SETTLED = frozenset({WorkflowState.COMPLETED, WorkflowState.FAILED, WorkflowState.CANCELED})
 _NO_LIMIT = 1_000_000_000
 _IDLE_CHECK_INTERVAL = 0.05
@@ -58,26 +58,26 @@ class Maintenance:
         self.last_refresh = -math.inf
         self.last_kill_poll = -math.inf
         self.last_idle_check = -math.inf
+        self.unknown_homes: set[str] = set()
 
     # -- homes -------------------------------------------------------------------------------
 
-    def learn_fresh_workflows(self) -> None:
-        """Note every workflow that never launched a task (one query, at start)."""
-        fresh = self.rt.queue.list_workflows(state=list(_FRESH), limit=_NO_LIMIT)
-        self.learn_fresh(w.workflow_id for w in fresh)
-
-    def learn_fresh(self, workflow_ids: Iterable[str]) -> None:
-        """Note workflows that have no home yet (just submitted)."""
-        homes = self.rt.homes
-        for workflow_id in workflow_ids:
-            if not homes.known(workflow_id):
-                homes.learn(workflow_id, None)
+    def learn_busy_workflows(self) -> None:
+        """Note the workflows that may have a home this process does not know: those that
+        launched something and have not settled (one query, at start).  Any other
+        workflow has no home until this process launches one of its tasks."""
+        busy = self.rt.queue.list_workflows(state=list(_BUSY), limit=_NO_LIMIT)
+        self.unknown_homes = {w.workflow_id for w in busy}
 
     def home_of(self, workflow_id: str) -> str | None:
         """The agent a workflow's tasks must go to, looked up in the queue when unknown."""
         homes = self.rt.homes
         if homes.known(workflow_id):
             return homes.get(workflow_id)
+        if workflow_id not in self.unknown_homes:
+            homes.learn(workflow_id, None)
+            return None
+        self.unknown_homes.discard(workflow_id)
         home = None
         try:
             record = self.rt.queue.get_workflow(workflow_id, tasks=False)

@@ -18,6 +18,11 @@ For every UPDATE the framework
    a refresh when dependants were released or a retry was queued, forgets the homes on an
    agent Mesos reports gone, and shuts the workflow's executors down once it settled;
 4. tells the user's callbacks.
+
+A reconciliation answer that only repeats the state the queue already holds for an alive
+attempt changes nothing and needs no acknowledgement, so it is not applied at all: after
+a restart with thousands of running tasks, reconciling them costs a dictionary look-up
+each, not a transaction.
 """
 
 from __future__ import annotations
@@ -67,6 +72,10 @@ class StatusHandler:
         fields = read_status(status)
         now = rt.clock()
         rt.stats.updates += 1
+        if fields.uuid is None and not fields.terminal:
+            alive = rt.alive.get(fields.mesos_task_id)
+            if alive is not None and alive.state == fields.state:
+                return
         message, reason = fields.message, fields.reason
         why = rt.kill_reasons.get(fields.mesos_task_id) if fields.terminal else None
         if why:
@@ -147,7 +156,7 @@ class StatusHandler:
             rt.dirty = True
             rt.policy.work_arrived()
             rt.wake.set()
-        if outcome.workflow_state is not None:
+        if outcome.workflow_state is not None and not rt.settled_changed:
             rt.settled_changed = True
             rt.wake.set()
         if up.workflow_settled and outcome.workflow_id:

@@ -33,6 +33,7 @@ tasks:
 """)
     async with cluster.framework(queue) as framework:
         await cluster.wait_for(lambda: cluster.seen("lost", "job", "TASK_RUNNING"))
+        await cluster.wait_for(marker.exists)
         first_agent = queue.get_task("lost", "job").attempts[0].agent_id
         assert first_agent is not None
         cluster.master.faults.remove_agent(first_agent)
@@ -54,6 +55,7 @@ tasks:
 """)
     async with cluster.framework(queue) as framework:
         await cluster.wait_for(lambda: cluster.seen("crashy", "job", "TASK_RUNNING"))
+        await cluster.wait_for(marker.exists)
         agent = cluster.agent_ids()[0]
         assert cluster.master.faults.crash_executor(agent, framework.framework_id or "",
                                                     executor_id_for("crashy"))
