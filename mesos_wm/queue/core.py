@@ -20,9 +20,10 @@ from collections.abc import Callable, Iterable
 from typing import Any, Self, TypeVar
 
 from mesos_wm.errors import StoreError
-from mesos_wm.queue import ops_run, reads
+from mesos_wm.queue import intake, ops_run, reads
 from mesos_wm.queue.db import Effects, Op, Tx, one
 from mesos_wm.queue.model import TaskShape
+from mesos_wm.queue.prepare import ShapeMemo
 from mesos_wm.queue.ready import ReadyIndex, Timers, matching_order
 
 R = TypeVar("R")
@@ -38,6 +39,7 @@ class QueueCore(abc.ABC):
     """
 
     skip_locked: bool = False
+    reads_can_write: bool = False
 
     def __init__(self, *, rng: random.Random | None = None) -> None:
         self._lock = threading.RLock()
@@ -49,6 +51,9 @@ class QueueCore(abc.ABC):
         self._reasons: dict[int, str] = {}
         self._last_seq = 0
         self._own_seqs: set[int] = set()
+        self._announced: dict[str, int] = {}
+        self._shape_memo = ShapeMemo()
+        self._seq = 0
         self._closed = False
 
     # -- primitives the backends provide -------------------------------------------------
@@ -87,14 +92,42 @@ class QueueCore(abc.ABC):
 
     # -- transactions --------------------------------------------------------------------
 
-    def _transact(self, fn: Callable[[Op], R], now: float | None, *, write: bool = True) -> R:
+    def _transact(
+        self, fn: Callable[[Op], R], now: float | None, *, write: bool = True,
+        drain: bool = True, notify: bool = True,
+    ) -> R:
+        return self._run(fn, now, write=write, drain=drain, notify=notify)[0]
+
+    def _run(
+        self, fn: Callable[[Op], R], now: float | None, *, write: bool, drain: bool,
+        notify: bool,
+    ) -> tuple[R, int]:
+        """Run ``fn`` in one transaction, retried on transient conflicts, after expanding
+        the intake (``drain``); apply its effects after the commit.
+
+        Returns:
+            ``fn``'s result and how many tasks became ready in the index.
+        """
         with self._lock:
             if self._closed:
                 raise StoreError("the queue is closed")
             stamp = time.time() if now is None else now
             for attempt in itertools.count():
                 try:
-                    op = Op(self._begin(write), stamp, self._shape_of)
+                    tx = self._begin(write)
+                    pre = None
+                    if drain and intake.waiting(tx):
+                        if not (write or self.reads_can_write):
+                            self._rollback()
+                            write = True
+                            continue
+                        pre = Op(tx, stamp, self._shape_of)
+                        intake.expand(pre, self._shape_ids)
+                    if drain and self._announced:
+                        pre = pre or Op(tx, stamp, self._shape_of)
+                        done = set(pre.fx.expanded)
+                        intake.catch_up(pre, [w for w in self._announced if w not in done])
+                    op = Op(tx, stamp, self._shape_of)
                     result = fn(op)
                     self._commit()
                 except BaseException as exc:
@@ -105,12 +138,27 @@ class QueueCore(abc.ABC):
                         time.sleep(0.005 * 2**attempt)
                         continue
                     raise StoreError(f"queue database error: {exc}") from exc
-                self._apply(op.fx)
-                return result
+                news = self._apply(op.fx) if pre is None else (
+                    self._apply(pre.fx) + self._apply(op.fx))
+                if news and notify:
+                    self._notify(news)
+                return result, news
         raise AssertionError("unreachable")
 
-    def _read(self, fn: Callable[[Tx], R]) -> R:
-        return self._transact(lambda op: fn(op.tx), None, write=False)
+    def _sync(self, *, notify: bool = True) -> int:
+        """Expand the intake (and catch up with own submissions expanded elsewhere).
+
+        Returns:
+            How many tasks became ready in the index.
+        """
+        return self._run(lambda op: None, None, write=False, drain=True, notify=notify)[1]
+
+    def _next_seq(self) -> int:
+        self._seq = max(self._seq + 1, time.time_ns())
+        return self._seq
+
+    def _read(self, fn: Callable[[Tx], R], *, drain: bool = True) -> R:
+        return self._transact(lambda op: fn(op.tx), None, write=False, drain=drain)
 
     def _shape_of(self, tx: Tx, shape_id: int) -> TaskShape:
         shape = self._index.shapes.get(shape_id)
@@ -121,8 +169,14 @@ class QueueCore(abc.ABC):
             shape = self._index.shapes[shape_id] = TaskShape.from_json(json.loads(row[0]))
         return shape
 
-    def _apply(self, fx: Effects) -> None:
+    def _apply(self, fx: Effects) -> int:
+        """Apply a committed transaction's effects; returns how many tasks are news."""
         index = self._index
+        if fx.announced and not (fx.ready or fx.unready or fx.timers or fx.expanded):
+            self._shape_ids.update(fx.shape_digests)
+            index.shapes.update(fx.shapes)
+            self._announced.update(fx.announced)
+            return sum(fx.announced.values())
         for key in fx.unready:
             index.remove(key)
             self._timers.discard(key)
@@ -138,8 +192,9 @@ class QueueCore(abc.ABC):
         added = index.add_many(fx.ready)
         for key, not_before in fx.timers:
             self._timers.set(key, not_before)
-        if added:
-            self._notify(added)
+        heard = sum(self._announced.pop(w, 0) for w in fx.expanded) if self._announced else 0
+        self._announced.update(fx.announced)
+        return max(added - heard, 0) + sum(fx.announced.values())
 
     def _load_refs(self, wfs: Iterable[int], shapes: Iterable[int]) -> None:
         def load(tx: Tx) -> dict[int, tuple[str, str]]:
@@ -147,25 +202,29 @@ class QueueCore(abc.ABC):
                 self._shape_of(tx, shape_id)
             return reads.workflow_names(tx, list(wfs))
 
-        self._index.workflows.update(self._read(load))
+        self._index.workflows.update(self._read(load, drain=False))
 
     def _notify(self, count: int) -> None:
         for listener in list(self._listeners):
             listener(count)
 
     def ready_count(self) -> int:
-        """Return how many tasks are in the ready index."""
-        return len(self._index)
+        """Return how many tasks are ready (expanding the intake first)."""
+        with self._lock:
+            self._sync()
+            return len(self._index)
 
     def next_wakeup(self) -> float | None:
         """Return when the next waiting task's ``not_before`` passes, or None."""
         with self._lock:
+            self._sync()
             return self._timers.next_time()
 
     def promote_due(self, *, now: float | None = None) -> int:
         """Queue the tasks whose ``not_before`` has passed; returns how many."""
         stamp = time.time() if now is None else now
         with self._lock:
+            self._sync()
             due = self._timers.pop_due(stamp)
             if not due:
                 return 0
@@ -187,7 +246,11 @@ class QueueCore(abc.ABC):
         self._listeners.remove(callback)
 
     def recover(self) -> int:
-        """Rebuild the ready index and timers from the store; returns the ready count."""
+        """Expand the intake, then rebuild the ready index and timers from the store.
+
+        Returns:
+            How many tasks are ready.
+        """
 
         def load(tx: Tx) -> tuple[Any, ...]:
             shapes = tx.all("SELECT id, digest, doc FROM shapes")
@@ -197,8 +260,10 @@ class QueueCore(abc.ABC):
             seq = one(tx, "SELECT COALESCE(MAX(seq), 0) FROM changes")
             return shapes, ready, timed, names, int(seq[0]) if seq else 0
 
-        shapes, ready, timed, names, seq = self._read(load)
         with self._lock:
+            shapes, ready, timed, names, seq = self._run(
+                lambda op: load(op.tx), None, write=False, drain=True, notify=False)[0]
+            self._announced.clear()
             self._index.load(ready)
             self._index.shapes = {int(i): TaskShape.from_json(json.loads(doc))
                                   for i, _, doc in shapes}
@@ -221,17 +286,18 @@ class QueueCore(abc.ABC):
         with self._lock:
             if not self._changed_elsewhere():
                 return 0
+            added = self._sync(notify=False)
             rows = self._read(lambda tx: tx.all(
-                "SELECT seq, wf FROM changes WHERE seq > ? ORDER BY seq", (self._last_seq,)))
-            if not rows:
-                return 0
-            wfs = sorted({wf for seq, wf in rows if seq not in self._own_seqs})
-            self._last_seq = max(seq for seq, _ in rows)
-            self._own_seqs = {s for s in self._own_seqs if s > self._last_seq}
-            before = len(self._index)
-            for wf in wfs:
-                self._reload_workflow(wf)
-            added = max(len(self._index) - before, 0)
+                "SELECT seq, wf FROM changes WHERE seq > ? ORDER BY seq", (self._last_seq,)),
+                drain=False)
+            if rows:
+                wfs = sorted({wf for seq, wf in rows if seq not in self._own_seqs})
+                self._last_seq = max(seq for seq, _ in rows)
+                self._own_seqs = {s for s in self._own_seqs if s > self._last_seq}
+                before = len(self._index)
+                for wf in wfs:
+                    self._reload_workflow(wf)
+                added += max(len(self._index) - before, 0)
         if added:
             self._notify(added)
         return added
@@ -241,7 +307,7 @@ class QueueCore(abc.ABC):
             return (reads.ready_rows(tx, wf), reads.timed_rows(tx, wf),
                     reads.workflow_names(tx, [wf]))
 
-        ready, timed, names = self._read(load)
+        ready, timed, names = self._read(load, drain=False)
         index = self._index
         index.workflows.update(names)
         keep = {row[0] for row in ready}

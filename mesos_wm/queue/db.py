@@ -42,6 +42,11 @@ class Tx(Protocol):
     def notify(self, payload: str) -> None:
         """Tell other processes that new work may be ready (on commit)."""
 
+    def lock_names(self, workflow_ids: Sequence[str]) -> None:
+        """Serialize this transaction with others that lock any of these workflow ids
+        (until commit), so a check-then-insert of a new id is atomic across the intake and
+        ``workflows``; a no-op where the transaction locks the whole store."""
+
 
 def one(tx: Tx, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
     """Return the first row of a query, or None."""
@@ -62,7 +67,11 @@ def marks(n: int) -> str:
 
 @dataclass
 class Effects:
-    """Changes to the in-memory indexes, applied only after the transaction commits."""
+    """Changes to the in-memory indexes, applied only after the transaction commits.
+
+    ``announced``: ready-task counts of workflows this process put in the intake (its
+    listeners hear of them at once); ``expanded``: workflow ids expanded from the intake.
+    """
 
     ready: list[Row] = field(default_factory=list)
     unready: list[int] = field(default_factory=list)
@@ -71,6 +80,8 @@ class Effects:
     shape_digests: dict[str, int] = field(default_factory=dict)
     workflows: dict[int, tuple[str, str]] = field(default_factory=dict)
     change_seqs: list[int] = field(default_factory=list)
+    announced: dict[str, int] = field(default_factory=dict)
+    expanded: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -164,8 +175,16 @@ class Op:
 
     def record_change(self, wf: int) -> None:
         """Note that other processes must refresh this workflow's ready tasks."""
-        rows = self.tx.all(
-            "INSERT INTO changes (wf, at) VALUES (?, ?) RETURNING seq", (wf, self.now)
-        )
-        self.fx.change_seqs.append(int(rows[0][0]))
-        self.tx.notify(str(wf))
+        self.record_changes([wf])
+
+    def record_changes(self, wfs: Sequence[int]) -> None:
+        """Note that other processes must refresh these workflows' ready tasks."""
+        for part in chunks(wfs):
+            rows = self.tx.all(
+                "INSERT INTO changes (wf, at) VALUES " + ", ".join(["(?, ?)"] * len(part))
+                + " RETURNING seq",
+                [v for wf in part for v in (wf, self.now)],
+            )
+            self.fx.change_seqs.extend(int(r[0]) for r in rows)
+        if wfs:
+            self.tx.notify(str(wfs[0]))

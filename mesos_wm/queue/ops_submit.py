@@ -1,226 +1,214 @@
-"""Submitting workflows: validate, detect resubmissions, and insert everything in bulk."""
+"""Writing workflows: conflict checks, shape interning, and the full rows in bulk.
+
+:func:`submit` writes a batch directly (``submit_many``); :func:`insert` writes the rows of
+prepared workflows and is shared with the intake's expansion, so a workflow gets the same
+rows whichever way it came in.  A workflow id is taken once it is in ``workflows`` or
+waiting in the intake.
+"""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
-from mesos_wm.errors import DagCycleError, SpecError, WorkflowConflict
-from mesos_wm.queue import validation
+from mesos_wm.errors import StoreError, WorkflowConflict
 from mesos_wm.queue.db import Op, chunks, marks
-from mesos_wm.queue.model import TaskShape, Workflow, canonical, compact, digest
+from mesos_wm.queue.model import TaskShape, canonical
+from mesos_wm.queue.prepare import Prepared
 from mesos_wm.queue.records import SubmitResult
-from mesos_wm.queue.states import Counters, RunOn, TaskState, WorkflowState, rollup
+from mesos_wm.queue.states import WorkflowState
 
-_RUN_ON = {r: r.value for r in RunOn}
 _TASK_INSERT = (
     "INSERT INTO tasks (id, wf, task_id, state, run_on, priority, shape, spec, deps, deps_left,"
     " not_before, queued_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_WORKFLOW_INSERT = (
+    "INSERT INTO workflows (id, workflow_id, name, owner, priority, labels, not_before,"
+    " directory, state, digest, total, queued_ever, created_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_CREATED = WorkflowState.CREATED
+_SCHEDULED = WorkflowState.SCHEDULED
 
 
-@dataclass
-class Prepared:
-    """A validated workflow turned into row values (ids are filled in at insert time)."""
-
-    workflow: Workflow
-    digest: str
-    shapes: list[tuple[str, TaskShape]]
-    tasks: list[tuple[Any, ...]]
-
-
-def check(workflow: Workflow) -> None:
-    """Validate a workflow built in Python.
-
-    Raises:
-        DagCycleError: its dependencies form a cycle (and nothing else is wrong).
-        SpecError: anything else is wrong, with every problem located.
-    """
-    found = validation.problems(workflow)
-    if not found:
-        return
-    if all(p.location == "tasks" and "cycle" in p.message for p in found):
-        raise DagCycleError(f"workflow {workflow.id!r}: {found[0].message}")
-    raise SpecError(found, source=f"workflow {workflow.id!r}")
+def existing(op: Op, workflow_ids: Sequence[str]) -> dict[str, tuple[str, WorkflowState]]:
+    """Return (digest, state) of the ids already taken, in ``workflows`` or the intake."""
+    out: dict[str, tuple[str, WorkflowState]] = {}
+    for part in chunks(list(dict.fromkeys(workflow_ids))):
+        m = marks(len(part))
+        for wid, dig, state in op.tx.all(
+            f"SELECT workflow_id, digest, state FROM workflows WHERE workflow_id IN ({m})"
+            f" UNION ALL SELECT workflow_id, digest, state FROM intake WHERE workflow_id IN ({m})",
+            [*part, *part],
+        ):
+            out[wid] = (dig, WorkflowState(state))
+    return out
 
 
-@functools.lru_cache(maxsize=4096)
-def shape_digest_of(shape: TaskShape) -> str:
-    """Return the digest that identifies a shape in the ``shapes`` table."""
-    return digest([canonical(shape.to_json())])
+def conflict(workflow_id: str) -> WorkflowConflict:
+    """The error for an id taken by different content."""
+    return WorkflowConflict(f"workflow {workflow_id!r} is already in the queue with different "
+                            "content; submit it under a new id")
 
 
-def prepare(workflow: Workflow, shape_digest: dict[int, str]) -> Prepared:
-    """Compute the digest and task rows of a workflow (no database access).
-
-    Args:
-        workflow: a valid workflow.
-        shape_digest: cache of shape digests by ``id(shape)``, filled in as needed.
-    """
-    parts = [canonical(workflow.header_json())]
-    shapes: list[tuple[str, TaskShape]] = []
-    tasks: list[tuple[Any, ...]] = []
-    encode = compact
-    default_prio = workflow.priority
-    for task in workflow.tasks:
-        shape = task.shape
-        sd = shape_digest.get(id(shape))
-        if sd is None:
-            sd = shape_digest[id(shape)] = shape_digest_of(shape)
-            shapes.append((sd, shape))
-        spec = encode(task.spec_json())
-        deps = ",".join(task.depends_on) if task.depends_on else None
-        run_on = _RUN_ON[task.run_on]
-        parts.append(f"{task.id}\t{deps}\t{run_on}\t{task.priority}\t{sd}\t{spec}")
-        prio = default_prio if task.priority is None else task.priority
-        tasks.append((task.id, run_on, prio, sd, spec, deps, len(task.depends_on)))
-    return Prepared(workflow, digest(parts), shapes, tasks)
+def initial_state(p: Prepared, at: float) -> tuple[int, WorkflowState]:
+    """Return how many tasks a new workflow queues at once, and its first state."""
+    if p.not_before is not None and p.not_before > at:
+        return 0, _CREATED
+    ready = p.deps.count(())
+    return ready, _SCHEDULED if ready else _CREATED
 
 
-def submit(
-    op: Op, prepared: Sequence[Prepared], shape_ids: dict[str, int]
-) -> list[SubmitResult]:
-    """Insert new workflows; resubmissions of the same content are no-ops.
+def submit(op: Op, prepared: Sequence[Prepared], shape_ids: dict[str, int]) -> list[SubmitResult]:
+    """Insert new workflows in full; resubmissions of the same content are no-ops.
 
     Args:
         op: the transaction context.
-        prepared: the workflows, from :func:`prepare`.
-        shape_ids: known shape ids by shape digest (read only; new ones go to ``op.fx``).
+        prepared: the workflows.
+        shape_ids: known shape ids by digest (read only; new ones go to ``op.fx``).
 
     Raises:
-        WorkflowConflict: a workflow id exists with different content (nothing written).
+        WorkflowConflict: an id is taken by different content (nothing written).
     """
-    tx, now = op.tx, op.now
-    existing: dict[str, tuple[str, str]] = {}
-    ids = [p.workflow.id for p in prepared]
-    for part in chunks(ids):
-        for wid, dig, state in tx.all(
-            f"SELECT workflow_id, digest, state FROM workflows WHERE workflow_id IN "
-            f"({marks(len(part))})",
-            part,
-        ):
-            existing[wid] = (dig, state)
+    ids = [p.workflow_id for p in prepared]
+    op.tx.lock_names(sorted(set(ids)))
+    taken = existing(op, ids)
     results: dict[str, SubmitResult] = {}
-    fresh: list[Prepared] = []
+    fresh: list[tuple[Prepared, float]] = []
     in_batch: dict[str, str] = {}
     for p in prepared:
-        wid = p.workflow.id
-        old = existing.get(wid)
+        wid = p.workflow_id
+        old = taken.get(wid)
         if old is not None and old[0] != p.digest:
-            raise WorkflowConflict(
-                f"workflow {wid!r} is already in the queue with different content; "
-                "submit it under a new id"
-            )
+            raise conflict(wid)
         if in_batch.get(wid, p.digest) != p.digest:
             raise WorkflowConflict(f"workflow {wid!r} appears twice with different content")
         if old is not None:
-            results[wid] = SubmitResult(wid, False, 0, WorkflowState(old[1]))
+            results[wid] = SubmitResult(wid, False, 0, old[1])
         elif wid not in in_batch:
-            fresh.append(p)
+            fresh.append((p, op.now))
         in_batch[wid] = p.digest
-    if not fresh:
-        return _in_order(prepared, results)
-    _intern_shapes(op, fresh, shape_ids)
-    allocated = tx.new_ids({"workflows": len(fresh),
-                            "tasks": sum(len(p.tasks) for p in fresh)})
-    wf_ids, task_ids = allocated["workflows"], iter(allocated["tasks"])
-    wf_rows: list[tuple[Any, ...]] = []
-    task_rows: list[tuple[Any, ...]] = []
-    edge_rows: list[tuple[int, int]] = []
-    label_rows: list[tuple[int, str, str]] = []
-    for wf, p in zip(wf_ids, fresh, strict=True):
-        w = p.workflow
-        timed = w.not_before is not None and w.not_before > now
-        root_state = TaskState.PENDING.value if timed else TaskState.QUEUED.value
-        queued_at = None if timed else now
-        nb = w.not_before
-        row_of: dict[str, int] = {}
-        ready_rows = op.fx.ready
-        shape_of = {sd: shape_ids.get(sd) or op.fx.shape_digests[sd] for sd in
-                    {t[3] for t in p.tasks}}
-        ready = 0
-        for (name, run_on, prio, sd, spec, deps, ndeps), row in zip(p.tasks, task_ids,
-                                                                    strict=False):
-            row_of[name] = row
-            shape = shape_of[sd]
-            if ndeps:
-                task_rows.append((row, wf, name, "PENDING", run_on, prio, shape, spec, deps,
-                                  ndeps, nb, None, now))
-                continue
-            task_rows.append((row, wf, name, root_state, run_on, prio, shape, spec, deps, 0,
-                              nb, queued_at, now))
-            if timed:
-                op.fx.timers.append((row, nb or 0.0))
-            else:
-                ready_rows.append((row, wf, name, shape, prio, 0, now))
-                ready += 1
-        for t in w.tasks:
-            child = row_of[t.id]
-            edge_rows.extend((row_of[d], child) for d in t.depends_on)
-        counters = Counters(len(p.tasks), 0, 0, ready > 0, False, False)
-        wstate = rollup(counters)
-        wf_rows.append((wf, w.id, w.name, w.owner, w.priority, canonical(dict(w.labels)),
-                        w.not_before, w.directory(), wstate.value, p.digest, len(p.tasks),
-                        int(ready > 0), now, now))
-        label_rows.extend((wf, k, v) for k, v in w.labels.items())
-        op.log(wf, None, WorkflowState.CREATED.value, None, "submitted")
-        if wstate != WorkflowState.CREATED:
-            op.log(wf, None, wstate.value)
-        op.fx.workflows[wf] = (w.id, w.owner)
-        results[w.id] = SubmitResult(w.id, True, ready, wstate)
-    tx.many(
-        "INSERT INTO workflows (id, workflow_id, name, owner, priority, labels, not_before,"
-        " directory, state, digest, total, queued_ever, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        wf_rows,
-    )
-    tx.many(_TASK_INSERT, task_rows)
-    if edge_rows:
-        tx.many("INSERT INTO edges (parent, child) VALUES (?, ?)", edge_rows)
-    if label_rows:
-        tx.many("INSERT INTO labels (wf, key, value) VALUES (?, ?, ?)", label_rows)
-    op.finish()
-    for wf in wf_ids:
-        op.record_change(wf)
-    return _in_order(prepared, results)
-
-
-def _in_order(prepared: Sequence[Prepared], results: dict[str, SubmitResult]) -> list[SubmitResult]:
+    if fresh:
+        intern_shapes(op, [p for p, _ in fresh], shape_ids)
+        for result in insert(op, fresh, shape_ids):
+            results[result.workflow_id] = result
     out, seen = [], set()
     for p in prepared:
-        r = results[p.workflow.id]
+        r = results[p.workflow_id]
         out.append(r if r.workflow_id not in seen else SubmitResult(r.workflow_id, False, 0,
                                                                     r.state))
         seen.add(r.workflow_id)
     return out
 
 
-def _intern_shapes(op: Op, fresh: Sequence[Prepared], shape_ids: dict[str, int]) -> None:
-    new: dict[str, TaskShape] = {}
-    for p in fresh:
-        for sd, shape in p.shapes:
-            if sd not in shape_ids:
-                new.setdefault(sd, shape)
-    if not new:
+def insert(
+    op: Op, items: Sequence[tuple[Prepared, float]], shape_ids: Mapping[str, int]
+) -> list[SubmitResult]:
+    """Write the rows of new workflows, each as submitted at its own time.
+
+    Roots become QUEUED at that time (PENDING on a timer while the workflow's
+    ``not_before`` is later); the ready index, timers and change log follow in ``op``.
+
+    Args:
+        op: the transaction context.
+        items: (workflow, submission time), in submission order; their shapes are interned.
+        shape_ids: shape ids by digest (with ``op.fx.shape_digests``).
+
+    Returns:
+        One result per workflow, in order.
+    """
+    tx = op.tx
+    ids = tx.new_ids({"workflows": len(items), "tasks": sum(len(p.names) for p, _ in items)})
+    sid = {**shape_ids, **op.fx.shape_digests}
+    wf_rows: list[tuple[Any, ...]] = []
+    task_rows: list[tuple[Any, ...]] = []
+    edge_rows: list[tuple[int, int]] = []
+    label_rows: list[tuple[int, str, str]] = []
+    history, ready_rows, timers = op.history, op.fx.ready, op.fx.timers
+    results = []
+    keys_all = ids["tasks"]
+    pos = 0
+    for wf, (p, at) in zip(ids["workflows"], items, strict=True):
+        n = len(p.names)
+        keys = keys_all[pos:pos + n]
+        pos += n
+        nb = p.not_before
+        ready, state = initial_state(p, at)
+        timed = nb is not None and nb > at
+        root_state, queued_at = ("PENDING", None) if timed else ("QUEUED", at)
+        ndeps = list(map(len, p.deps))
+        refs = p.shape_refs
+        shapes = [sid[refs[0]]] * n if refs.count(refs[0]) == n else [sid[r] for r in refs]
+        task_rows.extend(zip(
+            keys, repeat(wf), p.names, ["PENDING" if d else root_state for d in ndeps],
+            p.run_ons, p.priorities, shapes, p.specs,
+            [",".join(d) if d else None for d in p.deps], ndeps, repeat(nb),
+            [None if d else queued_at for d in ndeps], repeat(at), strict=False,
+        ))
+        roots = [i for i, d in enumerate(ndeps) if not d]
+        if timed:
+            timers.extend((keys[i], nb or 0.0) for i in roots)
+        else:
+            names, prios = p.names, p.priorities
+            ready_rows.extend((keys[i], wf, names[i], shapes[i], prios[i], 0, at) for i in roots)
+        if len(roots) < n:
+            row_of = dict(zip(p.names, keys, strict=True))
+            edge_rows.extend((row_of[d], k) for k, ds in zip(keys, p.deps, strict=True)
+                             for d in ds)
+        wf_rows.append((wf, p.workflow_id, p.name, p.owner, p.priority, p.labels_json, nb,
+                        p.directory, state.value, p.digest, n, int(ready > 0), at, at))
+        label_rows.extend((wf, k, v) for k, v in p.labels.items())
+        history.append((wf, None, at, _CREATED.value, None, "submitted"))
+        if state != _CREATED:
+            history.append((wf, None, at, state.value, None, None))
+        op.fx.workflows[wf] = (p.workflow_id, p.owner)
+        results.append(SubmitResult(p.workflow_id, True, ready, state))
+    tx.many(_WORKFLOW_INSERT, wf_rows)
+    tx.many(_TASK_INSERT, task_rows)
+    if edge_rows:
+        tx.many("INSERT INTO edges (parent, child) VALUES (?, ?)", edge_rows)
+    if label_rows:
+        tx.many("INSERT INTO labels (wf, key, value) VALUES (?, ?, ?)", label_rows)
+    op.finish()
+    op.record_changes(ids["workflows"])
+    return results
+
+
+def intern_shapes(op: Op, prepared: Sequence[Prepared], shape_ids: Mapping[str, int]) -> None:
+    """Make sure every shape the workflows use is in ``shapes``; new ids go to ``op.fx``.
+
+    Raises:
+        StoreError: a shape named only by digest (from the intake) is missing.
+    """
+    wanted: dict[str, TaskShape | None] = {}
+    for p in prepared:
+        for sd in dict.fromkeys(p.shape_refs):
+            if sd not in shape_ids and sd not in op.fx.shape_digests:
+                wanted.setdefault(sd, p.shapes.get(sd))
+    if not wanted:
         return
-    digests = list(new)
+    digests = list(wanted)
     found: dict[str, int] = {}
     for part in chunks(digests):
-        for sd, sid in op.tx.all(
+        for sd, shape_id in op.tx.all(
             f"SELECT digest, id FROM shapes WHERE digest IN ({marks(len(part))})", part
         ):
-            found[sd] = int(sid)
+            found[sd] = int(shape_id)
     missing = [sd for sd in digests if sd not in found]
     if missing:
-        ids = op.tx.new_ids({"shapes": len(missing)})["shapes"]
-        op.tx.many(
-            "INSERT INTO shapes (id, digest, doc) VALUES (?, ?, ?)",
-            [(sid, sd, canonical(new[sd].to_json())) for sid, sd in zip(ids, missing,
-                                                                         strict=True)],
-        )
-        found.update(zip(missing, ids, strict=True))
-    for sd, sid in found.items():
-        op.fx.shape_digests[sd] = sid
-        op.fx.shapes[sid] = new[sd]
+        docs = []
+        for sd in missing:
+            shape = wanted[sd]
+            if shape is None:
+                raise StoreError(f"shape {sd} is missing from the store")
+            docs.append(canonical(shape.to_json()))
+        new = op.tx.new_ids({"shapes": len(missing)})["shapes"]
+        op.tx.many("INSERT INTO shapes (id, digest, doc) VALUES (?, ?, ?)",
+                   list(zip(new, missing, docs, strict=True)))
+        found.update(zip(missing, new, strict=True))
+    for sd, shape_id in found.items():
+        shape = wanted[sd]
+        if shape is not None:
+            op.fx.shapes[shape_id] = shape
+    op.fx.shape_digests.update(found)

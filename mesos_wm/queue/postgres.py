@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from mesos_wm.errors import StoreError
 from mesos_wm.queue.db import Tx
-from mesos_wm.queue.schema import SCHEMA_VERSION, ddl
+from mesos_wm.queue.schema import SCHEMA_VERSION, UPGRADABLE, ddl
 from mesos_wm.queue.store import TaskQueue
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 CHANNEL = "mesos_wm_queue"
 _SEQUENCES = ("workflows", "tasks", "shapes")
 _LOCK_KEY = 0x6D65736F73776D  # advisory lock held while creating the schema
+_NAME_LOCKS = 0x6D77  # first key of the per-workflow-id advisory locks of submits
 # serialization failure, deadlock, lock timeout, and a unique key taken by a concurrent
 # transaction (two submits of one new workflow id): running again sees the winner's rows.
 _TRANSIENT = frozenset({"40001", "40P01", "55P03", "23505"})
@@ -87,6 +88,16 @@ class _PostgresTx:
     def notify(self, payload: str) -> None:
         self.all("SELECT pg_notify(?, ?)", (CHANNEL, payload))
 
+    def lock_names(self, workflow_ids: Sequence[str]) -> None:
+        if len(workflow_ids) == 1:
+            self.all("SELECT pg_advisory_xact_lock(?, hashtext(?))", (_NAME_LOCKS, workflow_ids[0]))
+        elif workflow_ids:
+            self.all(
+                "SELECT pg_advisory_xact_lock(?, h) FROM (SELECT DISTINCT hashtext(x) AS h"
+                " FROM unnest(?::text[]) AS x) AS s ORDER BY h",
+                (_NAME_LOCKS, list(workflow_ids)),
+            )
+
 
 class PostgresTaskQueue(TaskQueue):
     """A :class:`TaskQueue` in a PostgreSQL database.
@@ -101,6 +112,7 @@ class PostgresTaskQueue(TaskQueue):
     """
 
     skip_locked = True
+    reads_can_write = True
 
     def __init__(self, conninfo: str, *, rng: random.Random | None = None) -> None:
         super().__init__(rng=rng)
@@ -148,7 +160,11 @@ class PostgresTaskQueue(TaskQueue):
                         " ON CONFLICT (key) DO NOTHING", (SCHEMA_VERSION,))
             cur.execute("SELECT value FROM meta WHERE key = 'schema_version'")
             row = cur.fetchone()
-        version = row[0] if row else None
+            version = row[0] if row else None
+            if version in UPGRADABLE:
+                cur.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'",
+                            (SCHEMA_VERSION,))
+                version = SCHEMA_VERSION
         if version != SCHEMA_VERSION:
             raise StoreError(f"the queue's schema version is {version}, this mesos_wm "
                              f"needs {SCHEMA_VERSION}")

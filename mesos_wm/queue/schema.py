@@ -14,11 +14,20 @@ with ``executemany``); history and change rows number themselves.
 - ``history``: timestamped state changes of workflows and tasks.
 - ``changes``: one row per submit/cancel/retry, so other processes can refresh their
   ready index; ``meta``: framework id and other scheduler metadata.
+- ``intake``: single submissions waiting to be expanded into the tables above, one row
+  each (see :mod:`~mesos_wm.queue.intake`): the workflow's document, its digest, first
+  state, submission time and an ordering stamp; one B-tree (``WITHOUT ROWID`` on SQLite).
+
+Version 2 added ``intake`` and changed how digests are computed; a version 1 store is
+upgraded in place (its workflows keep their version 1 digests, so submitting one of them
+again reports a conflict instead of a no-op).
 """
 
 from __future__ import annotations
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+UPGRADABLE = frozenset({"1"})
+"""Older schema versions that creating the current tables upgrades."""
 
 TABLES = [
     """CREATE TABLE IF NOT EXISTS meta (
@@ -115,6 +124,13 @@ TABLES = [
         seq {serial},
         wf {int} NOT NULL,
         at {real} NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS intake (
+        workflow_id TEXT PRIMARY KEY,
+        digest TEXT NOT NULL,
+        state TEXT NOT NULL,
+        at {real} NOT NULL,
+        seq {int} NOT NULL,
+        doc TEXT NOT NULL){without_rowid}""",
 ]
 
 

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from mesos_wm.errors import StoreError
 from mesos_wm.queue.db import Tx
-from mesos_wm.queue.schema import SCHEMA_VERSION, ddl
+from mesos_wm.queue.schema import SCHEMA_VERSION, UPGRADABLE, ddl
 from mesos_wm.queue.store import TaskQueue
 
 _SYNC = {"full": "FULL", "normal": "NORMAL", "extra": "EXTRA"}
@@ -82,6 +82,9 @@ class _SqliteTx:
         return ""
 
     def notify(self, payload: str) -> None:
+        return None
+
+    def lock_names(self, workflow_ids: Sequence[str]) -> None:
         return None
 
 
@@ -154,6 +157,10 @@ class SqliteTaskQueue(TaskQueue):
                          " ON CONFLICT (key) DO NOTHING", (SCHEMA_VERSION,))
             (version,) = conn.execute(
                 "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if version in UPGRADABLE:
+                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                             (SCHEMA_VERSION,))
+                version = SCHEMA_VERSION
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -12,10 +12,11 @@ import random
 from collections.abc import Mapping, Sequence
 
 from mesos_wm.errors import InvalidTransition
-from mesos_wm.queue import ops_run, ops_submit, ops_user, reads
+from mesos_wm.queue import intake, ops_run, ops_submit, ops_user, reads
 from mesos_wm.queue.core import QueueCore
 from mesos_wm.queue.db import Op, one
 from mesos_wm.queue.model import Workflow
+from mesos_wm.queue.prepare import prepare
 from mesos_wm.queue.records import (
     ActiveAttempt,
     ChangeResult,
@@ -92,6 +93,11 @@ class TaskQueue(QueueCore, abc.ABC):
     def submit(self, workflow: Workflow, *, now: float | None = None) -> SubmitResult:
         """Add a workflow atomically; submitting the same content again is a no-op.
 
+        The workflow is checked in memory and committed as one row of the store's intake
+        (durable when this returns); it is expanded into its task rows by the next read or
+        transition of any process (see :mod:`~mesos_wm.queue.intake`).  Listeners hear of
+        its ready tasks at once.
+
         Args:
             workflow: the workflow.
             now: the submission time (default: the clock).
@@ -106,21 +112,23 @@ class TaskQueue(QueueCore, abc.ABC):
             StoreError: the database failed.
             Nothing is written when anything is raised.
         """
-        return self.submit_many([workflow], now=now)[0]
+        p = prepare(workflow, self._shape_memo)
+        return self._transact(
+            lambda op: intake.enqueue(op, p, self._next_seq(), self._shape_ids), now,
+            drain=False,
+        )
 
     def submit_many(
         self, workflows: Sequence[Workflow], *, now: float | None = None
     ) -> list[SubmitResult]:
         """Add several workflows in one transaction: all of them, or none.
 
+        Their rows are written in full at once (one bulk insert per table).
+
         Raises:
             SpecError, DagCycleError, WorkflowConflict, StoreError: as :meth:`submit`.
         """
-        digests: dict[int, str] = {}
-        prepared = []
-        for workflow in workflows:
-            ops_submit.check(workflow)
-            prepared.append(ops_submit.prepare(workflow, digests))
+        prepared = [prepare(w, self._shape_memo) for w in workflows]
         return self._transact(
             lambda op: ops_submit.submit(op, prepared, self._shape_ids), now
         )
@@ -387,7 +395,8 @@ class TaskQueue(QueueCore, abc.ABC):
 
     def get_meta(self, key: str) -> str | None:
         """Return a stored scheduler metadata value (e.g. ``framework_id``), or None."""
-        row = self._read(lambda tx: one(tx, "SELECT value FROM meta WHERE key = ?", (key,)))
+        row = self._read(lambda tx: one(tx, "SELECT value FROM meta WHERE key = ?", (key,)),
+                         drain=False)
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str | None) -> None:
@@ -403,7 +412,7 @@ class TaskQueue(QueueCore, abc.ABC):
                     (key, value),
                 )
 
-        self._transact(run, None)
+        self._transact(run, None, drain=False)
 
     def get_framework_id(self) -> str | None:
         """Return the persisted Mesos framework id, or None before the first SUBSCRIBED."""

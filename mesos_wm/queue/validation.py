@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from mesos_wm.errors import SpecProblem
 from mesos_wm.queue.dag import check_dag
+from mesos_wm.queue.encode import ENV_NAME, NEEDS_COMMAND, STAGING_TYPES, plain_spec
 from mesos_wm.queue.model import (
     BUILTIN_TYPES,
     ID_PATTERN,
@@ -30,10 +31,7 @@ from mesos_wm.queue.states import RunOn
 
 PLUGIN_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_.:-]{0,63}")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
-ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SHA256 = re.compile(r"[0-9a-f]{64}")
-NEEDS_COMMAND = frozenset({"JOB_SUBMISSION", "COMMAND"})
-STAGING_TYPES = frozenset({"DATA_STAGING", "OUTPUT_FETCHING"})
 
 
 def problems(workflow: Workflow) -> list[SpecProblem]:
@@ -45,15 +43,15 @@ def problems(workflow: Workflow) -> list[SpecProblem]:
     Returns:
         Problems with locations such as ``tasks[2].resources.cpus``.
     """
-    out = [SpecProblem(loc, msg) for loc, msg in _workflow(workflow)]
+    out = [SpecProblem(loc, msg) for loc, msg in header_problems(workflow)]
     shape_cache: dict[int, list[tuple[str, str]]] = {}
     for i, task in enumerate(workflow.tasks):
         prefix = f"tasks[{i}]"
         found = shape_cache.get(id(task.shape))
         if found is None:
-            found = shape_cache[id(task.shape)] = _shape_problems(task.shape)
+            found = shape_cache[id(task.shape)] = shape_problems(task.shape)
         out.extend(SpecProblem(f"{prefix}.{loc}", msg) for loc, msg in found)
-        if not _plain_ok(task):
+        if plain_spec(task) is None:
             out.extend(SpecProblem(f"{prefix}.{loc}", msg) for loc, msg in _task(task))
     dag = check_dag([t.id for t in workflow.tasks], [t.depends_on for t in workflow.tasks])
     for p in dag:
@@ -62,7 +60,8 @@ def problems(workflow: Workflow) -> list[SpecProblem]:
     return out
 
 
-def _workflow(w: Workflow) -> Iterator[tuple[str, str]]:
+def header_problems(w: Workflow) -> Iterator[tuple[str, str]]:
+    """Check a workflow's own fields (not its tasks); yields (location, message)."""
     if not isinstance(w.id, str) or not ID_PATTERN.fullmatch(w.id):
         yield "id", f"{w.id!r} is not a valid id (letters, digits, _.:@+- ; at most 128)"
     if not w.owner or not isinstance(w.owner, str):
@@ -82,7 +81,8 @@ def _workflow(w: Workflow) -> Iterator[tuple[str, str]]:
         yield "tasks", "a workflow needs at least one task"
 
 
-def _shape_problems(shape: TaskShape) -> list[tuple[str, str]]:
+def shape_problems(shape: TaskShape) -> list[tuple[str, str]]:
+    """Check a task shape (remembering recent shapes); returns (location, message) pairs."""
     try:
         return list(_cached_shape_problems(shape))
     except TypeError:  # an unhashable value where the model expects a hashable one
@@ -182,50 +182,7 @@ def _task(t: TaskDef) -> Iterator[tuple[str, str]]:
     yield from _staging(t)
 
 
-_PLAIN_TYPES = BUILTIN_TYPES - STAGING_TYPES
 _RUN_ON = frozenset(r.value for r in RunOn)
-
-
-def _plain_ok(t: TaskDef) -> bool:
-    """A fast test that passes only tasks :func:`_task` would find no problem in."""
-    if (
-        t.type not in _PLAIN_TYPES
-        or t.run_on not in _RUN_ON
-        or (t.run_on == RunOn.FAILURE and not t.depends_on)
-        or t.staging is not None
-        or type(t.id) is not str
-        or ID_PATTERN.fullmatch(t.id) is None
-        or (t.priority is not None and type(t.priority) is not int)
-        or t.kill_grace_period is not None
-        or t.permissions is not None
-        or t.staging_timeout is not None
-        or t.fetch_period is not None
-        or (t.wall_time is not None and not _positive_ok(t.wall_time))
-    ):
-        return False
-    c = t.command
-    if c is None:
-        if t.type in NEEDS_COMMAND:
-            return False
-    elif type(c) is str:
-        if not c.strip():
-            return False
-    elif type(c) in (tuple, list) and c:
-        for arg in c:
-            if type(arg) is not str or "\0" in arg:
-                return False
-    else:
-        return False
-    for k, v in t.env.items():
-        if type(k) is not str or ENV_NAME.fullmatch(k) is None or type(v) is not str or "\0" in v:
-            return False
-    return not t.params or all(type(k) is str and type(v) is str for k, v in t.params.items())
-
-
-def _positive_ok(value: object) -> bool:
-    if value is None:
-        return True
-    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < math.inf
 
 
 def _type_message(value: object) -> str:

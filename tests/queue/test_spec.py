@@ -17,7 +17,7 @@ from mesos_wm.queue import (
     load_text,
     parse_duration,
 )
-from mesos_wm.queue.ops_submit import prepare
+from mesos_wm.queue.prepare import ShapeMemo, prepare
 
 EXAMPLE = """\
 id: exp-42                    # workflow id, chosen by the client; resubmitting is idempotent
@@ -105,7 +105,7 @@ def test_json_and_yaml_give_the_same_workflow(tmp_path: Path) -> None:
     [from_json] = load_file(path)
     [from_yaml] = load_text(EXAMPLE, "exp-42.yaml")
     assert from_json == from_yaml
-    assert prepare(from_json, {}).digest == prepare(from_yaml, {}).digest
+    assert prepare(from_json, ShapeMemo()).digest == prepare(from_yaml, ShapeMemo()).digest
 
 
 def test_key_order_does_not_change_the_content_digest() -> None:
@@ -114,7 +114,8 @@ def test_key_order_does_not_change_the_content_digest() -> None:
     b = load_text("id: w\ntasks: [{env: {B: '2', A: '1'}, command: x, type: COMMAND, id: t}]",
                   "b.yaml")[0]
     c = load_text("id: w\ntasks: [{id: t, type: COMMAND, command: y}]", "c.yaml")[0]
-    assert prepare(a, {}).digest == prepare(b, {}).digest != prepare(c, {}).digest
+    memo = ShapeMemo()
+    assert prepare(a, memo).digest == prepare(b, memo).digest != prepare(c, memo).digest
 
 
 def test_a_file_can_hold_several_workflows() -> None:
