@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import statistics
 import sys
@@ -329,6 +330,7 @@ def headline(n_tasks: int, n_agents: int, runs: int, out: dict[str, Any]) -> Non
         "p50_ms": round(pct(times, .5), 2), "p99_ms": round(pct(times, .99), 2),
         "naive_ms": round(naive_ms, 1),
         "speedup_vs_naive": round(naive_ms / pct(times, .99), 1),
+        "speedup_vs_naive_p50": round(naive_ms / pct(times, .5), 1),
         "placed": placed, "naive_placed": naive_placed,
         "placed_vs_naive": round(placed / max(1, naive_placed), 4),
         "util": round(cpus / total_cpus, 4), "bfd_util": round(bfd_cpus / total_cpus, 4),
@@ -458,6 +460,7 @@ def main() -> None:
     args = parser.parse_args()
     out: dict[str, Any] = {"benchmark": "bench_matcher"}
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
     if args.quick:
         headline(10_000, 100, 5, out)
         sweep([1_000, 10_000], [10, 100], 3, out)
@@ -467,6 +470,8 @@ def main() -> None:
         sweep([10_000, 100_000, 1_000_000], [100, 1_000, 10_000], 5, out)
         incremental(100_000, 1_000, 40, out)
     out["total_s"] = round(time.perf_counter() - started, 1)
+    out["loadavg_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    out["cpus"] = os.cpu_count()
     print(json.dumps(out))
 
 
