@@ -357,6 +357,9 @@ class _Walk:
                         else:
                             _pop(fheap, ties, state)
                             _push((fheap, ties), state, nsub, keys[pos], bi)
+                elif t.__class__ is int:
+                    del ties[sub]
+                    heappop(fheap)
                 else:
                     _pop(fheap, ties, state)
                 tally.append(b)

@@ -15,12 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mesos_wm.matcher import (
+    BinPackingFitness,
     Constraint,
     GroupCounts,
     Matcher,
     MatchResult,
     Offer,
     RunningIndex,
+    SpreadFitness,
     TaskRequest,
     field_value,
 )
@@ -90,6 +92,8 @@ config_st = st.fixed_dictionaries({
     "drf_quantum": st.sampled_from([0.0, 0.002, 0.5]),
     "scan_window": st.sampled_from([None, 3, 1000]),
     "roles": st.sampled_from([None, ["*"], ["*", "science"]]),
+    "fitness": st.sampled_from([None, None, BinPackingFitness(), SpreadFitness()]),
+    "fitness_window": st.sampled_from([1, 3]),
 })
 
 
