@@ -20,7 +20,15 @@ CHUNK = 500
 
 
 class Tx(Protocol):
-    """One open transaction."""
+    """One open transaction.
+
+    Attributes:
+        serialized: True when a write transaction excludes every other writer for its
+            whole length (SQLite); False when other transactions may commit between its
+            statements (PostgreSQL at READ COMMITTED).
+    """
+
+    serialized: bool
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a statement and return every row."""

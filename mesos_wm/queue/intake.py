@@ -7,9 +7,11 @@ Theory of operation
 stamp and the workflow's document (:mod:`~mesos_wm.queue.prepare`) — in one short
 transaction.  That commit is the point of durability and atomicity, and it touches one
 B-tree instead of the dozen the full rows need.  Whether the id is taken is decided by
-primary-key lookups in both ``intake`` and ``workflows``; on PostgreSQL both kinds of submit
-first take a per-id advisory lock, so neither can slip in between the other's check and
-insert.
+primary-key lookups in both ``intake`` and ``workflows``.  On PostgreSQL both kinds of
+submit first take a per-id advisory lock, so neither slips in between the other's check
+and insert; and since a submit's insert may have waited for an expansion of the same id
+to commit (its ``NOT EXISTS`` looked at the tables before), a submit confirms afterwards
+that the id did not reach ``workflows`` meanwhile, and takes its row back if it did.
 
 The intake is **expanded** — decoded into exactly the rows a direct submit writes, each
 workflow as of its own submission time, and its intake rows deleted, in one transaction —
@@ -47,6 +49,7 @@ _INSERT = (
     " WHERE NOT EXISTS (SELECT 1 FROM workflows WHERE workflow_id = ?)"
     " ON CONFLICT (workflow_id) DO NOTHING"
 )
+_EXPANDED = "SELECT 1 FROM workflows WHERE workflow_id = ?"
 
 
 def enqueue(op: Op, p: Prepared, seq: int, shape_ids: Mapping[str, int]) -> SubmitResult:
@@ -65,7 +68,11 @@ def enqueue(op: Op, p: Prepared, seq: int, shape_ids: Mapping[str, int]) -> Subm
     tx.lock_names([wid])
     intern_shapes(op, [p], shape_ids)
     ready, state = initial_state(p, op.now)
-    if not tx.run(_INSERT, (wid, p.digest, state.value, op.now, seq, p.doc, wid)):
+    inserted = tx.run(_INSERT, (wid, p.digest, state.value, op.now, seq, p.doc, wid)) > 0
+    if inserted and not tx.serialized and tx.all(_EXPANDED, (wid,)):
+        tx.run("DELETE FROM intake WHERE workflow_id = ? AND seq = ?", (wid, seq))
+        inserted = False
+    if not inserted:
         old = existing(op, [wid])[wid]
         if old[0] != p.digest:
             raise conflict(wid)

@@ -49,6 +49,8 @@ def _convert(sql: str, cache: dict[str, str]) -> str:
 
 
 class _PostgresTx:
+    serialized = False
+
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self._conn = conn
         self._cache: dict[str, str] = {}

@@ -57,6 +57,8 @@ def parse_sqlite_url(url: str) -> tuple[str, dict[str, str]]:
 
 
 class _SqliteTx:
+    serialized = True
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 

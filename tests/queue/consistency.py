@@ -15,8 +15,36 @@ from mesos_wm.queue.states import (
 )
 
 
+def intake_ids(queue: TaskQueue) -> list[str]:
+    """Return the ids waiting in the intake, in submission order, without expanding them."""
+    return queue._read(
+        lambda tx: [r[0] for r in tx.all("SELECT workflow_id FROM intake ORDER BY at, seq")],
+        drain=False,
+    )
+
+
+def check_intake(queue: TaskQueue) -> list[str]:
+    """Check, without expanding, that no id is both in the intake and in ``workflows`` and
+    that every intake row decodes; returns the ids waiting."""
+    from mesos_wm.queue.prepare import decode
+
+    rows, both = queue._read(
+        lambda tx: (
+            tx.all("SELECT workflow_id, digest, doc FROM intake"),
+            tx.all("SELECT i.workflow_id FROM intake i JOIN workflows w"
+                   " ON w.workflow_id = i.workflow_id"),
+        ),
+        drain=False,
+    )
+    assert both == [], both
+    for wid, digest, doc in rows:
+        assert decode(digest, doc).workflow_id == wid
+    return sorted(r[0] for r in rows)
+
+
 def check_consistency(queue: TaskQueue, *, index: bool = True) -> None:
     """Raise AssertionError if the store (or the queue's ready index) is inconsistent."""
+    check_intake(queue)
     workflows, tasks, edges, attempts = queue._read(
         lambda tx: (
             tx.all("SELECT id, workflow_id, state, total, settled, unsuccessful, queued_ever,"

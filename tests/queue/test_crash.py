@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mesos_wm.queue import TaskQueue
-from tests.queue.consistency import check_consistency
+from tests.queue.consistency import check_consistency, check_intake
 
 SUBMITTER = textwrap.dedent(
     """
@@ -30,6 +30,22 @@ SUBMITTER = textwrap.dedent(
         queue.submit(Workflow(f"w{i}", tasks))
         print(f"submitted {i}", flush=True)
         i += 1
+    """
+)
+
+EXPANDER = textwrap.dedent(
+    """
+    import sys
+    from mesos_wm.queue import TaskDef, TaskQueue, Workflow
+
+    queue = TaskQueue.open(sys.argv[1])
+    for i in range(int(sys.argv[2])):
+        tasks = tuple(TaskDef(f"t{j}", "COMMAND", depends_on=(f"t{j - 1}",) if j % 2 else (),
+                              command="true") for j in range(10))
+        queue.submit(Workflow(f"w{i}", tasks))
+        print(f"submitted {i}", flush=True)
+    print("expanding", flush=True)
+    print(f"ready {queue.ready_count()}", flush=True)
     """
 )
 
@@ -79,7 +95,7 @@ def _kill_after(script: str, args: list[str], lines: int, tmp_path: Path) -> lis
     try:
         for line in child.stdout:
             seen.append(line.strip())
-            if len(seen) >= lines or line.startswith("done"):
+            if len(seen) >= lines or line.startswith(("done", "expanding")):
                 break
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
@@ -96,9 +112,28 @@ def test_killed_mid_submission_leaves_whole_workflows(queue_url: str, tmp_path: 
     with TaskQueue.open(queue_url) as queue:
         workflows = queue.list_workflows()
         assert len(workflows) >= len(seen)
+        assert {f"w{i}" for i in range(len(seen))} <= {w.workflow_id for w in workflows}
         assert all(w.total == 1500 for w in workflows)
         check_consistency(queue)
         assert queue.ready_count() == 500 * len(workflows)
+
+
+@pytest.mark.parametrize("when", ["submitting", "expanding"])
+def test_killed_while_the_intake_fills_or_is_expanded_loses_no_acknowledged_submit(
+    queue_url: str, tmp_path: Path, when: str
+) -> None:
+    lines = 40 if when == "submitting" else 10_000
+    seen = _kill_after(EXPANDER, [queue_url, "400"], lines, tmp_path)
+    acknowledged = sum(line.startswith("submitted") for line in seen)
+    assert acknowledged == (40 if when == "submitting" else 400)
+    with TaskQueue.open(queue_url) as queue:
+        assert check_intake(queue) == []
+        workflows = {w.workflow_id: w for w in queue.list_workflows()}
+        assert {f"w{i}" for i in range(acknowledged)} <= set(workflows)
+        assert len(workflows) <= acknowledged + 1
+        assert all(w.total == 10 for w in workflows.values())
+        check_consistency(queue)
+        assert queue.ready_count() == 5 * len(workflows)
 
 
 @pytest.mark.parametrize("seed", [1, 2])

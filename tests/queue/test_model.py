@@ -104,7 +104,7 @@ def test_pure_modules_import_no_io_libraries() -> None:
         "import sys\n"
         "import mesos_wm.queue.states, mesos_wm.queue.model, mesos_wm.queue.spec,"
         " mesos_wm.queue.validation, mesos_wm.queue.dag, mesos_wm.queue.policy,"
-        " mesos_wm.queue.ready\n"
+        " mesos_wm.queue.ready, mesos_wm.queue.encode, mesos_wm.queue.prepare\n"
         "bad = {'sqlite3', 'psycopg', 'asyncio', 'aiohttp'} & set(sys.modules)\n"
         "print(sorted(bad))\n"
     )
