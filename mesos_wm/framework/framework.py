@@ -303,19 +303,24 @@ class Framework:
         """
         if not self._started:
             await self.start()
-        while True:
-            if self.maintenance.idle_event.is_set():
-                break
-            if self._stopped.is_set():
-                self._raise_failure()
-                raise SubscriptionLost("the framework stopped before the queue was idle")
-            idle = asyncio.ensure_future(self.maintenance.idle_event.wait())
-            stopped = asyncio.ensure_future(self._stopped.wait())
-            try:
-                await asyncio.wait([idle, stopped], return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                idle.cancel()
-                stopped.cancel()
+        maintenance = self.maintenance
+        maintenance.idle_waiters += 1
+        self.rt.settled_changed = True
+        self.rt.wake.set()
+        try:
+            while not maintenance.idle_event.is_set():
+                if self._stopped.is_set():
+                    self._raise_failure()
+                    raise SubscriptionLost("the framework stopped before the queue was idle")
+                idle = asyncio.ensure_future(maintenance.idle_event.wait())
+                stopped = asyncio.ensure_future(self._stopped.wait())
+                try:
+                    await asyncio.wait([idle, stopped], return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    idle.cancel()
+                    stopped.cancel()
+        finally:
+            maintenance.idle_waiters -= 1
         return self.all_completed(workflow_ids)
 
     def all_completed(self, workflow_ids: Sequence[str] | None = None) -> bool:
@@ -352,6 +357,7 @@ class Framework:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer
             self._timer = None
+        await self.maintenance.close()
         await self.updates.drain()
         driver = self.rt.driver
         if driver is not None:
@@ -489,6 +495,9 @@ class Framework:
                 log.error("the queue failed in the framework's timer: %s", exc)
             except Exception:
                 log.exception("the framework's timer failed; it carries on")
+            if rt.ready.syncing:
+                await asyncio.sleep(0.001)
+                continue
             delay = self.maintenance.next_delay()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):

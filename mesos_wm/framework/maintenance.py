@@ -2,12 +2,15 @@
 
 * **After every (re)subscription**: store the framework id in the queue, rebuild the
   in-memory view of alive attempts from the queue, reconcile every one of them explicitly,
-  and re-send the kills of attempts whose task was cancelled.
+  and re-send the kills of attempts whose task was cancelled.  The RECONCILE calls go out
+  in the background, so the offers that follow SUBSCRIBED are used meanwhile (an attempt
+  being reconciled is not ready, so nothing can be launched twice).
 * **On the timer** (:meth:`Maintenance.tick`): pick up work other processes submitted,
   cancelled or retried; queue retries whose backoff passed; enforce offer-wait, staging
   and wall-time limits; SUPPRESS or REVIVE offers as the policy says; reconcile
-  periodically; re-send kills Mesos has not confirmed; and notice when no workflow is left
-  unsettled (for :meth:`~mesos_wm.framework.Framework.run_until_idle`).
+  periodically; re-send kills Mesos has not confirmed; and, while someone waits for it
+  (:meth:`~mesos_wm.framework.Framework.run_until_idle`), notice when no workflow is left
+  unsettled — asking the queue only when nothing is waiting or running in memory.
 * **Homes** of workflows not seen in this process: only workflows that were executing
   when the process started can have one (the agent of their latest attempt, looked up in
   the queue on first need); all others have none until this process launches a task.
@@ -16,6 +19,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 
@@ -59,6 +63,8 @@ class Maintenance:
         self.last_kill_poll = -math.inf
         self.last_idle_check = -math.inf
         self.unknown_homes: set[str] = set()
+        self.idle_waiters = 0
+        self._after_subscribe: asyncio.Task[None] | None = None
 
     # -- homes -------------------------------------------------------------------------------
 
@@ -108,15 +114,35 @@ class Maintenance:
         rt.policy.subscribed(now)
         attempts = rt.queue.active_attempts()
         self._remember(attempts)
-        for batch in rt.reconciler.plan(attempts, now, everything=True):
-            await self._reconcile(batch)
         rt.reconciler.done(now)
         rt.stats.reconciles += 1
         log.info("subscribed as %s; reconciling %d alive attempt(s)", framework_id,
                  len(attempts))
-        await self._kill_requested(attempts, now, force=True)
-        rt.dirty = True
+        if self._after_subscribe is not None:
+            self._after_subscribe.cancel()
+        self._after_subscribe = asyncio.get_running_loop().create_task(
+            self._reconcile_all(attempts, now))
         rt.wake.set()
+
+    async def wait_reconciled(self) -> None:
+        """Wait until the reconciliation started by the last SUBSCRIBED has been sent."""
+        if self._after_subscribe is not None:
+            await asyncio.shield(self._after_subscribe)
+
+    async def close(self) -> None:
+        """Cancel a reconciliation still being sent (the framework is stopping)."""
+        task, self._after_subscribe = self._after_subscribe, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _reconcile_all(self, attempts: list[ActiveAttempt], now: float) -> None:
+        """Reconcile every alive attempt and re-send wanted kills, without holding up the
+        events that follow SUBSCRIBED (the first offers are used meanwhile)."""
+        for batch in self.rt.reconciler.plan(attempts, now, everything=True):
+            await self._reconcile(batch)
+        await self._kill_requested(attempts, now, force=True)
 
     def _remember(self, attempts: list[ActiveAttempt]) -> None:
         rt = self.rt
@@ -212,8 +238,13 @@ class Maintenance:
         rt.stats.reconciles += 1
 
     def _check_idle(self) -> None:
-        unsettled = self.rt.queue.list_workflows(state=list(_UNSETTLED), limit=1)
-        if unsettled:
+        rt = self.rt
+        if not self.idle_waiters:
+            return
+        if len(rt.ready) or rt.alive or rt.ready.syncing or rt.dirty:
+            self.idle_event.clear()
+            return
+        if rt.queue.list_workflows(state=list(_UNSETTLED), limit=1):
             self.idle_event.clear()
         else:
             self.idle_event.set()

@@ -39,6 +39,11 @@ __all__ = ["OfferCycle"]
 log = logging.getLogger("mesos_wm.framework")
 
 _MAX_REASONS = 20_000
+SYNC_SLICE = 2_000
+"""Ready tasks taken into the matcher's index per step while a large sync is under way
+(about 30 ms of work, so events are not held up).  When the index is empty (after a
+restart) the first step takes the queue's first ``SYNC_SLICE`` tasks alone, and a whole
+pass follows."""
 
 
 class OfferCycle:
@@ -55,14 +60,22 @@ class OfferCycle:
     # -- the ready set -------------------------------------------------------------------
 
     def sync(self, now: float) -> None:
-        """Bring the ready set up to date if the queue signalled new work."""
+        """Bring the ready set up to date if the queue signalled new work (a slice of at
+        most ``SYNC_SLICE`` new tasks per call; the rest follows on the next calls, and new
+        work signalled meanwhile starts another pass after this one)."""
         rt = self.rt
         if rt.queue.promote_due(now=now):
             rt.dirty = True
-        if not rt.dirty:
+        if rt.dirty and not rt.ready.syncing:
+            rt.dirty = False
+            if len(rt.ready) == 0 and rt.queue.ready_count() > SYNC_SLICE:
+                rt.ready.begin(rt.queue.ready_tasks(SYNC_SLICE, now=now), partial=True)
+                rt.dirty = True
+            else:
+                rt.ready.begin(rt.queue.ready_tasks(now=now))
+        if not rt.ready.syncing:
             return
-        rt.dirty = False
-        added, removed, rejected = rt.ready.sync(rt.queue.ready_tasks(now=now))
+        added, removed, rejected = rt.ready.step(SYNC_SLICE)
         for task in added:
             if task.shape.offer_wait is not None:
                 rt.deadlines.set(Timeout.OFFER_WAIT, task.key, task.queued_at +

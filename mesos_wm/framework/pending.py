@@ -2,11 +2,12 @@
 
 The queue owns which tasks are ready (QUEUED); the matcher wants them as
 :class:`~mesos_wm.matcher.TaskRequest` in an incremental index.  :class:`ReadySet` keeps
-the two equal: tasks leave it when their launch intent is recorded, and
-:meth:`ReadySet.sync` brings in whatever became ready since (dependants released, retries
-due, work submitted by other processes) by comparing with
-:meth:`~mesos_wm.queue.TaskQueue.ready_tasks`.  The framework syncs only when the queue
-said something became ready, so a cycle costs nothing when nothing changed.
+the two equal: tasks leave it when their launch intent is recorded, and a sync brings in
+whatever became ready since (dependants released, retries due, work submitted by other
+processes) by comparing with :meth:`~mesos_wm.queue.TaskQueue.ready_tasks`.  The framework
+syncs only when the queue said something became ready, so a cycle costs nothing when
+nothing changed; a large sync (100,000 tasks after a restart) is taken in a slice per
+cycle, in the queue's order (priority first), so the first ACCEPT does not wait for it.
 
 Tasks of a workflow that already has an executor (and so a working directory) on an
 agent are pinned there (``colocate_with_agent``); tasks that name a Docker image run in
@@ -22,7 +23,10 @@ from mesos_wm.matcher import Constraint, PendingIndex, TaskRequest
 from mesos_wm.queue.model import Operator, TaskShape
 from mesos_wm.queue.records import ReadyTask
 
-__all__ = ["ReadySet", "matcher_constraints", "matcher_resources", "request_key"]
+__all__ = ["ReadySet", "Sync", "matcher_constraints", "matcher_resources", "request_key"]
+
+Sync = tuple[list[ReadyTask], list[ReadyTask], list[tuple[ReadyTask, str]]]
+"""What a sync step did: tasks added, tasks removed, tasks rejected with why."""
 
 _CACHE_LIMIT = 50_000
 
@@ -70,6 +74,10 @@ class ReadySet:
         self.by_workflow: dict[str, set[int]] = {}
         self._pin_of = pin_of
         self._shapes: dict[TaskShape, tuple[dict[str, float], tuple[Constraint, ...]]] = {}
+        self._backlog: Sequence[ReadyTask] | None = None
+        self._pos = 0
+        self._seen: set[int] = set()
+        self._partial = False
 
     def __len__(self) -> int:
         return len(self.tasks)
@@ -130,17 +138,35 @@ class ReadySet:
                 task = self.tasks[key]
                 self.index.add(self.request_of(task))
 
-    def sync(
-        self, ready: Sequence[ReadyTask]
-    ) -> tuple[list[ReadyTask], list[ReadyTask], list[tuple[ReadyTask, str]]]:
-        """Make the set equal to ``ready`` (the queue's whole ready set).
+    @property
+    def syncing(self) -> bool:
+        """True while a sync started with :meth:`begin` has tasks left to take in."""
+        return self._backlog is not None
+
+    def begin(self, ready: Sequence[ReadyTask], *, partial: bool = False) -> None:
+        """Start making the set equal to ``ready`` (the queue's whole ready set, in its
+        order); :meth:`step` takes it in, a slice at a time.  With ``partial`` the tasks
+        are only added (``ready`` is the head of the ready set), nothing is removed."""
+        self._backlog = ready
+        self._pos = 0
+        self._seen = set()
+        self._partial = partial
+
+    def step(self, budget: int | None = None) -> Sync:
+        """Take in up to ``budget`` more tasks of the sync begun with :meth:`begin`; the
+        last step also drops the tasks that are no longer ready.
 
         Returns:
-            The tasks added, the tasks removed, and tasks that could not be added with why.
+            The tasks added, the tasks removed, tasks that could not be added with why.
         """
+        ready = self._backlog
+        if ready is None:
+            return [], [], []
+        end = len(ready) if budget is None else min(len(ready), self._pos + budget)
         added, rejected = [], []
-        seen = set()
-        for task in ready:
+        seen = self._seen
+        for i in range(self._pos, end):
+            task = ready[i]
             seen.add(task.key)
             known = self.tasks.get(task.key)
             if known is not None and known.attempt == task.attempt:
@@ -151,7 +177,19 @@ class ReadySet:
                 rejected.append((task, str(exc)))
                 continue
             added.append(task)
-        removed = [t for k, t in list(self.tasks.items()) if k not in seen]
-        for task in removed:
-            self.remove(task.key)
+        self._pos = end
+        removed: list[ReadyTask] = []
+        if end >= len(ready):
+            if not self._partial:
+                removed = [t for k, t in list(self.tasks.items()) if k not in seen]
+            for task in removed:
+                self.remove(task.key)
+            self._backlog = None
+            self._seen = set()
         return added, removed, rejected
+
+    def sync(self, ready: Sequence[ReadyTask]) -> Sync:
+        """Make the set equal to ``ready`` at once (:meth:`begin` and one whole
+        :meth:`step`)."""
+        self.begin(ready)
+        return self.step()

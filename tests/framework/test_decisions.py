@@ -56,6 +56,7 @@ def rt(mocker: MockerFixture, clock: Clock) -> Runtime:
     queue.active_attempts.return_value = []
     queue.list_workflows.return_value = []
     queue.next_wakeup.return_value = None
+    queue.ready_count.return_value = 0
     runtime = Runtime(queue=queue, config=CONFIG, clock=clock, matcher=Matcher(roles=["*"]),
                       ready=ReadySet(lambda wf: None), homes=Homes(),
                       policy=OfferPolicy(CONFIG, clock()),
@@ -195,6 +196,7 @@ async def test_subscribing_reconciles_every_alive_attempt_and_stores_the_id(
         active("w.a.a1"), active("w.b.a2", agent=None, state="LAUNCHING", kill=True)]
     maintenance = Maintenance(rt, OfferCycle(rt), StatusHandler(rt, []))
     await maintenance.subscribed("F-2")
+    await maintenance.wait_reconciled()
     rt.queue.set_framework_id.assert_called_once_with("F-2")  # type: ignore[attr-defined]
     rt.driver.reconcile.assert_awaited_once_with(  # type: ignore[union-attr]
         [("w.a.a1", "S1"), ("w.b.a2", None)])

@@ -59,3 +59,18 @@ def test_a_task_the_matcher_cannot_read_is_rejected_not_added() -> None:
     assert [t.key for t in added] == [2]
     assert rejected[0][0].key == 1 and "regular expression" in rejected[0][1]
     assert 1 not in rs
+
+
+def test_a_large_sync_is_taken_in_slices_and_only_the_last_one_removes() -> None:
+    rs = ReadySet(lambda wf: None)
+    rs.sync([ready(1), ready(2)])
+    rs.begin([ready(k) for k in range(2, 8)])
+    added, removed, _ = rs.step(3)
+    assert [t.key for t in added] == [3, 4] and not removed and rs.syncing
+    added, removed, _ = rs.step(3)
+    assert [t.key for t in added] == [5, 6, 7] and [t.key for t in removed] == [1]
+    assert not rs.syncing
+    rs.begin([ready(9)], partial=True)
+    added, removed, _ = rs.step(10)
+    assert [t.key for t in added] == [9] and not removed
+    assert sorted(rs.tasks) == [2, 3, 4, 5, 6, 7, 9]
