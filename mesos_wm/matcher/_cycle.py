@@ -48,8 +48,8 @@ class Cursor:
     """
 
     __slots__ = ("cands", "dead", "disc", "dyn", "fast", "group", "inc", "kind", "lane",
-                 "lane_pos", "lanes", "master", "needs", "place", "pos", "rank_of", "ranks",
-                 "shape", "sig", "tier2", "unschedulable")
+                 "lane_front", "lane_pos", "lanes", "master", "needs", "place", "pos", "rank_of",
+                 "ranks", "shape", "sig", "tier2", "unschedulable")
 
     def __init__(self, shape: Shape, sig: Signature) -> None:
         self.shape = shape
@@ -72,6 +72,7 @@ class Cursor:
         self.master: Cursor | None = None
         self.lanes: dict[str, list[int]] = {}
         self.lane_pos: dict[str, int] = {}
+        self.lane_front: dict[str, int] = {}
         self.place: Callable[[Cursor, str, bool], bool] = _never
 
 
@@ -145,7 +146,8 @@ class Cycle:
         self._static: dict[tuple[Signature, int], tuple[list[int], list[int]]] = {}
         self._admits: dict[Signature, list[bool]] = {}
         self.explained: dict[tuple[object, ...], int] = {}
-        self._value_lanes: dict[tuple[Cursor, str], tuple[dict[str, list[int]], list[int]]] = {}
+        self._value_lanes: dict[tuple[Cursor, str], tuple[
+            dict[str, list[int]], list[int], dict[str, int]]] = {}
         self.orders = self._orders()
         self.dead_cursor = Cursor(Shape(-1, ()), Signature(-1, (), None, None))
         self.dead_cursor.dead = True
@@ -321,8 +323,9 @@ class Cycle:
                 ranks = [0] * len(self.pools)
                 for r, s in enumerate(ordered):
                     ranks[s] = r
-                known = self._value_lanes[(lane, grouping[0].field)] = (lanes, ranks)
-            cur.lanes, cur.ranks = known
+                known = self._value_lanes[(lane, grouping[0].field)] = (
+                    lanes, ranks, dict.fromkeys(lanes, 0))
+            cur.lanes, cur.ranks, cur.lane_front = known
             cur.lane_pos = dict.fromkeys(cur.lanes, 0)
             cur.place = self._place_group_by
         else:
@@ -543,18 +546,23 @@ class Cycle:
         live: list[str] = []
         needs = cur.needs
         lane_pos = cur.lane_pos
+        front = cur.lane_front
         for value, slots in cur.lanes.items():
-            p = lane_pos[value]
+            shared = front[value]
+            p = max(lane_pos[value], shared)
             while p < len(slots):
                 s = slots[p]
                 for col, need in needs:
                     if col[s] < need:
+                        if p == shared:
+                            shared += 1
                         break
                 else:
                     if not others or all(
                             c.admits(self.values(c.field)[agent_of[s]], group) for c in others):
                         break
                 p += 1
+            front[value] = shared
             lane_pos[value] = p
             if p < len(slots):
                 live.append(value)

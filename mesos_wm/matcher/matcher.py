@@ -307,18 +307,23 @@ class _Walk:
                     needs = cur.needs
                     for col, need in needs:
                         if col[s] < need:
-                            p += 1
-                            if p < len(cands) and cur.master is None:
-                                s = cands[p]
-                                for col2, need2 in needs:
-                                    if col2[s] < need2:
-                                        cur.pos = p
-                                        s = walk(cur)
+                            s = -1
+                            if cur.master is None:
+                                end = min(p + 5, len(cands))
+                                p += 1
+                                while p < end:
+                                    s = cands[p]
+                                    for col2, need2 in needs:
+                                        if col2[s] < need2:
+                                            s = -1
+                                            break
+                                    else:
                                         break
-                                else:
-                                    cur.pos = p
+                                    p += 1
                             else:
-                                cur.pos = p
+                                p += 1
+                            cur.pos = p
+                            if s < 0:
                                 s = walk(cur)
                             break
                     if s < 0:
