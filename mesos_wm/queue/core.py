@@ -185,11 +185,12 @@ class QueueCore(abc.ABC):
         self._shape_ids.update(fx.shape_digests)
         index.workflows.update(fx.workflows)
         self._own_seqs.update(fx.change_seqs)
-        missing_wf = {row[1] for row in fx.ready if row[1] not in index.workflows}
-        missing_shape = {row[3] for row in fx.ready if row[3] not in index.shapes}
+        ready = fx.ready
+        missing_wf = set(ready.wfs).difference(index.workflows)
+        missing_shape = set(ready.shapes).difference(index.shapes)
         if missing_wf or missing_shape:
             self._load_refs(missing_wf, missing_shape)
-        added = index.add_many(fx.ready)
+        added = index.add_columns(ready)
         for key, not_before in fx.timers:
             self._timers.set(key, not_before)
         heard = sum(self._announced.pop(w, 0) for w in fx.expanded) if self._announced else 0

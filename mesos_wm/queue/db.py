@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from mesos_wm.errors import InvalidTransition
 from mesos_wm.queue.model import TaskShape
-from mesos_wm.queue.ready import Row
+from mesos_wm.queue.ready import ReadyColumns
 from mesos_wm.queue.states import Counters, WorkflowState, rollup, workflow_may_move
 
 CHUNK = 500
@@ -81,7 +81,7 @@ class Effects:
     listeners hear of them at once); ``expanded``: workflow ids expanded from the intake.
     """
 
-    ready: list[Row] = field(default_factory=list)
+    ready: ReadyColumns = field(default_factory=ReadyColumns)
     unready: list[int] = field(default_factory=list)
     timers: list[tuple[int, float]] = field(default_factory=list)
     shapes: dict[int, TaskShape] = field(default_factory=dict)

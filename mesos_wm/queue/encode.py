@@ -23,9 +23,7 @@ from mesos_wm.queue.states import RunOn
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 NEEDS_COMMAND = frozenset({"JOB_SUBMISSION", "COMMAND"})
 STAGING_TYPES = frozenset({"DATA_STAGING", "OUTPUT_FETCHING"})
-RUN_ON_VALUES: Mapping[object, str] = {**{r: r.value for r in RunOn},
-                                       **{r.value: r.value for r in RunOn}}
-"""``run_on`` as stored, for a :class:`RunOn` or its value."""
+_RUN_ON_TEXT = frozenset(r.value for r in RunOn)
 
 _PREFIX = {t: '{"type":' + encode_basestring(t) for t in BUILTIN_TYPES - STAGING_TYPES}
 _CACHE_LIMIT = 1 << 16
@@ -47,16 +45,21 @@ def good_id(value: object) -> bool:
     return True
 
 
+def _good_env_name(key: str) -> bool:
+    if ENV_NAME.fullmatch(key) is None:
+        return False
+    if len(_good_env) >= _CACHE_LIMIT:
+        _good_env.clear()
+    _good_env.add(key)
+    return True
+
+
 def _env_text(env: Mapping[str, str]) -> str | None:
     for key, value in env.items():
         if type(key) is not str or type(value) is not str or "\0" in value:
             return None
-        if key not in _good_env:
-            if ENV_NAME.fullmatch(key) is None:
-                return None
-            if len(_good_env) >= _CACHE_LIMIT:
-                _good_env.clear()
-            _good_env.add(key)
+        if key not in _good_env and not _good_env_name(key):
+            return None
     return _object_text(env)
 
 
@@ -119,6 +122,13 @@ def _number_text(value: object) -> str | None:
     return None
 
 
+def run_on_value(value: object) -> str | None:
+    """Return the stored form of a ``run_on`` (a :class:`RunOn` or its value), or None."""
+    if type(value) is RunOn:
+        return value._value_
+    return value if type(value) is str and value in _RUN_ON_TEXT else None
+
+
 def plain_spec(task: TaskDef) -> str | None:
     """Check a plain task and return its compact spec JSON; None if it is not plain or
     not valid (the caller then runs the full checks and the general encoder).
@@ -130,13 +140,15 @@ def plain_spec(task: TaskDef) -> str | None:
         ``compact(task.spec_json())``, or None.
     """
     prefix = _PREFIX.get(task.type)
-    run_on = task.run_on
+    run_on = run_on_value(task.run_on)
+    tid = task.id
     if (
         prefix is None
-        or run_on not in RUN_ON_VALUES
-        or (run_on == RunOn.FAILURE and not task.depends_on)
+        or run_on is None
+        or (run_on == "failure" and not task.depends_on)
         or task.staging is not None
-        or not good_id(task.id)
+        or type(tid) is not str
+        or (tid not in _good_ids and not good_id(tid))
         or (task.priority is not None and type(task.priority) is not int)
         or task.kill_grace_period is not None
         or task.permissions is not None
@@ -144,7 +156,7 @@ def plain_spec(task: TaskDef) -> str | None:
         or task.fetch_period is not None
     ):
         return None
-    parts = [prefix]
+    text = prefix
     command = task.command
     if command is None:
         if task.type in NEEDS_COMMAND:
@@ -152,28 +164,35 @@ def plain_spec(task: TaskDef) -> str | None:
     elif type(command) is str:
         if not command.strip():
             return None
-        parts.append(',"command":' + encode_basestring(command))
+        text += ',"command":' + encode_basestring(command)
     elif type(command) in (tuple, list) and command:
         for arg in command:
             if type(arg) is not str or "\0" in arg:
                 return None
-        parts.append(',"command":[' + ",".join(map(encode_basestring, command)) + "]")
+        text += ',"command":[' + ",".join(map(encode_basestring, command)) + "]"
     else:
         return None
-    if task.env:
-        env = _env_text(task.env)
-        if env is None:
-            return None
-        parts.append(',"env":' + env)
+    env = task.env
+    if env:
+        if len(env) == 1:
+            ((key, value),) = env.items()
+            if (type(key) is not str or type(value) is not str or "\0" in value
+                    or (key not in _good_env and not _good_env_name(key))):
+                return None
+            text += f',"env":{{{encode_basestring(key)}:{encode_basestring(value)}}}'
+        else:
+            env_text = _env_text(env)
+            if env_text is None:
+                return None
+            text += ',"env":' + env_text
     if task.wall_time is not None:
         wall = _number_text(task.wall_time)
         if wall is None:
             return None
-        parts.append(',"wall_time":' + wall)
+        text += ',"wall_time":' + wall
     if task.params:
         params = _params_text(task.params)
         if params is None:
             return None
-        parts.append(',"params":' + params)
-    parts.append("}")
-    return "".join(parts)
+        text += ',"params":' + params
+    return text + "}"

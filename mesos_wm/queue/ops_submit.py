@@ -8,8 +8,8 @@ waiting in the intake.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from itertools import repeat
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import chain, compress, repeat
 from typing import Any
 
 from mesos_wm.errors import StoreError, WorkflowConflict
@@ -122,8 +122,8 @@ def insert(
     ids = tx.new_ids({"workflows": len(items), "tasks": sum(len(p.names) for p, _ in items)})
     sid = {**shape_ids, **op.fx.shape_digests}
     wf_rows: list[tuple[Any, ...]] = []
-    task_rows: list[tuple[Any, ...]] = []
-    edge_rows: list[tuple[int, int]] = []
+    task_rows: list[Iterable[tuple[Any, ...]]] = []
+    edge_rows: list[Iterable[tuple[int, int]]] = []
     label_rows: list[tuple[int, str, str]] = []
     history, ready_rows, timers = op.history, op.fx.ready, op.fx.timers
     results = []
@@ -138,24 +138,28 @@ def insert(
         timed = nb is not None and nb > at
         root_state, queued_at = ("PENDING", None) if timed else ("QUEUED", at)
         ndeps = list(map(len, p.deps))
+        roots = [not d for d in ndeps]
         refs = p.shape_refs
         shapes = [sid[refs[0]]] * n if refs.count(refs[0]) == n else [sid[r] for r in refs]
-        task_rows.extend(zip(
-            keys, repeat(wf), p.names, ["PENDING" if d else root_state for d in ndeps],
+        # rows stream into executemany (no list of every row kept alive)
+        task_rows.append(zip(
+            keys, repeat(wf), p.names, [root_state if r else "PENDING" for r in roots],
             p.run_ons, p.priorities, shapes, p.specs,
             [",".join(d) if d else None for d in p.deps], ndeps, repeat(nb),
-            [None if d else queued_at for d in ndeps], repeat(at), strict=False,
+            [queued_at if r else None for r in roots], repeat(at), strict=False,
         ))
-        roots = [i for i, d in enumerate(ndeps) if not d]
         if timed:
-            timers.extend((keys[i], nb or 0.0) for i in roots)
-        else:
-            names, prios = p.names, p.priorities
-            ready_rows.extend((keys[i], wf, names[i], shapes[i], prios[i], 0, at) for i in roots)
-        if len(roots) < n:
-            row_of = dict(zip(p.names, keys, strict=True))
-            edge_rows.extend((row_of[d], k) for k, ds in zip(keys, p.deps, strict=True)
-                             for d in ds)
+            timers.extend(zip(compress(keys, roots), repeat(nb or 0.0)))
+        elif ready:
+            ready_rows.keys.extend(compress(keys, roots))
+            ready_rows.wfs.extend(repeat(wf, ready))
+            ready_rows.names.extend(compress(p.names, roots))
+            ready_rows.shapes.extend(compress(shapes, roots))
+            ready_rows.prios.extend(compress(p.priorities, roots))
+            ready_rows.attempts.extend(repeat(0, ready))
+            ready_rows.queued.extend(repeat(at, ready))
+        if ready < n or timed:
+            edge_rows.append(_edges(p, keys))
         wf_rows.append((wf, p.workflow_id, p.name, p.owner, p.priority, p.labels_json, nb,
                         p.directory, state.value, p.digest, n, int(ready > 0), at, at))
         label_rows.extend((wf, k, v) for k, v in p.labels.items())
@@ -165,14 +169,21 @@ def insert(
         op.fx.workflows[wf] = (p.workflow_id, p.owner)
         results.append(SubmitResult(p.workflow_id, True, ready, state))
     tx.many(_WORKFLOW_INSERT, wf_rows)
-    tx.many(_TASK_INSERT, task_rows)
+    tx.many(_TASK_INSERT, chain.from_iterable(task_rows))
     if edge_rows:
-        tx.many("INSERT INTO edges (parent, child) VALUES (?, ?)", edge_rows)
+        tx.many("INSERT INTO edges (parent, child) VALUES (?, ?)", chain.from_iterable(edge_rows))
     if label_rows:
         tx.many("INSERT INTO labels (wf, key, value) VALUES (?, ?, ?)", label_rows)
     op.finish()
     op.record_changes(ids["workflows"])
     return results
+
+
+def _edges(p: Prepared, keys: Sequence[int]) -> Iterator[tuple[int, int]]:
+    row_of = dict(zip(p.names, keys, strict=True))
+    for key, deps in zip(keys, p.deps, strict=True):
+        for dep in deps:
+            yield row_of[dep], key
 
 
 def intern_shapes(op: Op, prepared: Sequence[Prepared], shape_ids: Mapping[str, int]) -> None:

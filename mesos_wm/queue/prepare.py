@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from mesos_wm.errors import DagCycleError, SpecError
 from mesos_wm.queue import validation
-from mesos_wm.queue.encode import RUN_ON_VALUES, header_text, labels_text, plain_spec
+from mesos_wm.queue.encode import header_text, labels_text, plain_spec, run_on_value
 from mesos_wm.queue.model import TaskShape, Workflow, canonical, compact, safe_name
 
 
@@ -137,23 +137,27 @@ def prepare(workflow: Workflow, memo: ShapeMemo) -> Prepared:
     shapes: dict[str, TaskShape] = {}
     seen: set[str] = set()
     default = w.priority
+    last_shape: TaskShape | None = None
+    sd = ""
     for i, task in enumerate(tasks):
         shape = task.shape
-        sd = memo.get(shape)
-        if sd is None:
-            sd = memo.check(shape)
-            if sd is None:
-                doubt = True
-                continue
-        if sd not in shapes:
-            shapes[sd] = shape
+        if shape is not last_shape:
+            known = memo.get(shape)
+            if known is None:
+                known = memo.check(shape)
+                if known is None:
+                    doubt = True
+                    continue
+            sd, last_shape = known, shape
+            if sd not in shapes:
+                shapes[sd] = shape
         tid = task.id
         d = tuple(task.depends_on)
-        if tid in seen or not seen.issuperset(d) or len(set(d)) != len(d):
+        if tid in seen or (d and (not seen.issuperset(d) or (len(d) > 1 and len(set(d)) < len(d)))):
             doubt = True
         seen.add(tid)
         prio = task.priority
-        run_on = RUN_ON_VALUES.get(task.run_on, "")
+        run_on = run_on_value(task.run_on) or ""
         spec = plain_spec(task)
         if spec is None:
             doubt = True

@@ -34,6 +34,45 @@ Row = tuple[int, int, str, int, int, int, float]
 """A ready entry: (key, workflow row, task id, shape id, priority, attempts so far, queued_at)."""
 
 
+class ReadyColumns:
+    """Ready entries gathered column by column (bulk inserts add whole columns without a
+    tuple per entry), in the order they are to be added."""
+
+    __slots__ = ("attempts", "keys", "names", "prios", "queued", "shapes", "wfs")
+
+    def __init__(self) -> None:
+        self.keys: list[int] = []
+        self.wfs: list[int] = []
+        self.names: list[str] = []
+        self.shapes: list[int] = []
+        self.prios: list[int] = []
+        self.attempts: list[int] = []
+        self.queued: list[float] = []
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def append(self, row: Row) -> None:
+        """Add one entry."""
+        self.keys.append(row[0])
+        self.wfs.append(row[1])
+        self.names.append(row[2])
+        self.shapes.append(row[3])
+        self.prios.append(row[4])
+        self.attempts.append(row[5])
+        self.queued.append(row[6])
+
+    def extend(self, rows: Iterable[Row]) -> None:
+        """Add entries."""
+        for row in rows:
+            self.append(row)
+
+    def rows(self) -> list[Row]:
+        """Return the entries as rows."""
+        return list(zip(self.keys, self.wfs, self.names, self.shapes, self.prios,
+                        self.attempts, self.queued, strict=True))
+
+
 class ReadyIndex:
     """QUEUED tasks by priority (highest first), first come first served within one."""
 
@@ -92,35 +131,47 @@ class ReadyIndex:
 
     def add_many(self, rows: Sequence[Row]) -> int:
         """Add entries (at the back of their priorities' queues); returns how many were new."""
-        slot_of = self._slot
-        if (
-            len(rows) < 32
-            or any(row[0] in slot_of for row in rows)
-            or len({row[0] for row in rows}) < len(rows)
-        ):
+        if len(rows) < 32:
             return sum(self.add(row) for row in rows)
-        if not rows:
-            return 0
+        columns = ReadyColumns()
+        (columns.keys, columns.wfs, columns.names, columns.shapes, columns.prios,
+         columns.attempts, columns.queued) = map(list, zip(*rows, strict=True))
+        return self.add_columns(columns)
+
+    def add_columns(self, c: ReadyColumns) -> int:
+        """Add entries given column by column; returns how many were new."""
+        n = len(c.keys)
+        keys = c.keys
+        slot_of = self._slot
+        if n < 32 or not slot_of.keys().isdisjoint(keys) or len(set(keys)) < n:
+            return sum(self.add(row) for row in c.rows())
         first = len(self._key)
-        keys, wfs, names, shapes, prios, attempts, queued = zip(*rows, strict=True)
         self._key.extend(keys)
-        self._wf.extend(wfs)
-        self._names.extend(names)
-        self._shape.extend(shapes)
-        self._prio.extend(prios)
-        self._attempts.extend(attempts)
-        self._queued.extend(queued)
-        self._alive.extend(b"\x01" * len(rows))
-        slot_of.update(zip(keys, range(first, first + len(rows)), strict=True))
-        for wf, n in Counter(wfs).items():
-            self._per_workflow[wf] = self._per_workflow.get(wf, 0) + n
-        for i, prio in enumerate(prios, first):
-            bucket = self._buckets.get(prio)
-            if bucket is None:
-                bucket = self._buckets[prio] = array("i")
-                self._heads[prio] = 0
-            bucket.append(i)
-        return len(rows)
+        self._wf.extend(c.wfs)
+        self._names.extend(c.names)
+        self._shape.extend(c.shapes)
+        self._prio.extend(c.prios)
+        self._attempts.extend(c.attempts)
+        self._queued.extend(c.queued)
+        self._alive.extend(b"\x01" * n)
+        slot_of.update(zip(keys, range(first, first + n), strict=True))
+        per_workflow = self._per_workflow
+        for wf, count in Counter(c.wfs).items():
+            per_workflow[wf] = per_workflow.get(wf, 0) + count
+        prios = c.prios
+        if prios.count(prios[0]) == n:
+            self._bucket(prios[0]).extend(range(first, first + n))
+        else:
+            for i, prio in enumerate(prios, first):
+                self._bucket(prio).append(i)
+        return n
+
+    def _bucket(self, prio: int) -> array[int]:
+        bucket = self._buckets.get(prio)
+        if bucket is None:
+            bucket = self._buckets[prio] = array("i")
+            self._heads[prio] = 0
+        return bucket
 
     def load(self, rows: Sequence[Row]) -> None:
         """Replace the contents with ``rows``, in any order.

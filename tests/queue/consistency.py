@@ -49,7 +49,7 @@ def check_consistency(queue: TaskQueue, *, index: bool = True) -> None:
         lambda tx: (
             tx.all("SELECT id, workflow_id, state, total, settled, unsuccessful, queued_ever,"
                    " launched_ever, cancel_requested FROM workflows"),
-            tx.all("SELECT id, wf, task_id, state, deps_left, attempts FROM tasks"),
+            tx.all("SELECT id, wf, task_id, state, deps_left, attempts, deps FROM tasks"),
             tx.all("SELECT parent, child FROM edges"),
             tx.all("SELECT task, number, finished_at FROM attempts"),
         )
@@ -70,7 +70,13 @@ def check_consistency(queue: TaskQueue, *, index: bool = True) -> None:
     parents: dict[int, list[int]] = {}
     for p, c in edges:
         parents.setdefault(c, []).append(p)
-    for key, _wf, name, s, deps_left, _n in tasks:
+    row = {t[0]: t for t in tasks}
+    for key, wf, name, _s, _d, _n, deps in tasks:
+        mine = parents.get(key, [])
+        assert all(row[p][1] == wf for p in mine), (name, "edge across workflows")
+        assert sorted(row[p][2] for p in mine) == sorted(deps.split(",") if deps else []), (
+            name, "edges differ from depends_on")
+    for key, _wf, name, s, deps_left, _n, _deps in tasks:
         if s == "PENDING":
             open_parents = sum(state[p] not in SETTLED for p in parents.get(key, ()))
             assert deps_left == open_parents, (name, deps_left, open_parents)
@@ -80,7 +86,7 @@ def check_consistency(queue: TaskQueue, *, index: bool = True) -> None:
     numbers: dict[int, int] = {}
     for t, n, _f in attempts:
         numbers[t] = max(numbers.get(t, 0), n)
-    for key, _wf, name, s, _d, n in tasks:
+    for key, _wf, name, s, _d, n, _deps in tasks:
         assert n == numbers.get(key, 0), (name, "attempt count")
         assert live[key] == (1 if TaskState(s) in ACTIVE else 0), (name, s, live[key])
     if index:

@@ -68,6 +68,15 @@ def test_submit_many_reports_in_order_and_handles_repeats_in_one_batch(
     assert [w.workflow_id for w in queue.list_workflows()] == ["new", "old"]
 
 
+def test_submit_many_links_each_workflows_own_tasks(queue: TaskQueue) -> None:
+    queue.submit_many([airavata("a"), airavata("b"), workflow("c", task("x"), task("y", "x"))],
+                      now=T0)
+    check_consistency(queue)
+    d = Driver(queue)
+    d.run("b", "setup")
+    assert d.ready() == [("a", "setup"), ("c", "x"), ("b", "run")]
+
+
 def test_submit_many_is_all_or_nothing(queue: TaskQueue) -> None:
     queue.submit(airavata("taken"), now=T0)
     with pytest.raises(WorkflowConflict):
