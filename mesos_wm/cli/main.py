@@ -39,6 +39,10 @@ from mesos_wm.cli.run_command import run as run_command  # noqa: E402
 
 cli.add_command(run_command)
 
+from mesos_wm.cli.status_commands import status as status_command  # noqa: E402
+
+cli.add_command(status_command)
+
 from mesos_wm.cli.local_master import local_master  # noqa: E402
 
 cli.add_command(local_master)

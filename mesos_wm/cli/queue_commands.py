@@ -102,7 +102,11 @@ def _when(value: str) -> float:
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @queue_option
-def submit(files: tuple[str, ...], queue_url: str) -> None:
+@click.option("--wait", is_flag=True,
+              help="Then follow the workflows (a progress bar on a terminal) until they "
+                   "settle; exit 0 only if all completed.  A framework (mesos-wm run) "
+                   "must serve the queue meanwhile.")
+def submit(files: tuple[str, ...], queue_url: str, wait: bool) -> None:
     """Submit the workflows in FILES (YAML or JSON) to the queue.
 
     Every file is checked first; if anything is wrong, every problem is printed with its
@@ -120,12 +124,19 @@ def submit(files: tuple[str, ...], queue_url: str) -> None:
         raise _fail("invalid workflow file:\n" + "\n".join(problems), 2)
     with opened(queue_url) as queue:
         results = queue.submit_many(workflows)
-    for r in results:
-        if r.created:
-            click.echo(f"{r.workflow_id}: submitted, {r.state.value}, {r.ready} task(s) ready")
-        else:
-            click.echo(f"{r.workflow_id}: already in the queue with the same content "
-                       f"({r.state.value}), nothing changed")
+        for r in results:
+            if r.created:
+                click.echo(f"{r.workflow_id}: submitted, {r.state.value}, {r.ready} task(s) "
+                           "ready")
+            else:
+                click.echo(f"{r.workflow_id}: already in the queue with the same content "
+                           f"({r.state.value}), nothing changed")
+        if wait:
+            from mesos_wm.cli.progress import Progress
+            from mesos_wm.cli.status_commands import wait_for_workflows
+
+            if not wait_for_workflows(queue, [r.workflow_id for r in results], Progress()):
+                raise _fail("not every workflow completed", 1)
 
 
 @click.command(name="list")
