@@ -81,8 +81,9 @@ class Framework:
         queue: the queue to serve (the framework does not close it).
         master: ``"local"`` (start an embedded master with two agents for the framework's
             lifetime, allocating every 0.25 s), an
-            ``http(s)://host:port`` or ``zk://...`` URL, a running
-            :class:`~mesos_wm.local.LocalMaster`, or a
+            ``http(s)://host:port`` or ``zk://...`` URL, a
+            :class:`~mesos_wm.local.LocalMaster` (started now and stopped with the framework
+            if it is not running yet), or a
             :class:`~mesos_wm.drivers.MasterDetector`.
         matcher: the offer matcher (default: bin packing over the configured roles).
         clock: wall-clock seconds (default :func:`time.time`); every decision reads it.
@@ -167,7 +168,8 @@ class Framework:
 
     @property
     def local_master(self) -> LocalMaster | None:
-        """The embedded master, when the framework started one (``master="local"``)."""
+        """The embedded master the framework started (``master="local"``, or a
+        :class:`~mesos_wm.local.LocalMaster` given unstarted); it stops with the framework."""
         return self._local
 
     def waiting(self) -> int:
@@ -209,6 +211,7 @@ class Framework:
             return master
         if not master.port:
             await master.start()
+            self._local = master
         return master.url
 
     def _new_driver(self, master: str | MasterDetector) -> None:
@@ -349,7 +352,8 @@ class Framework:
         Mesos until its ``failover_timeout``, unless ``teardown`` is set.
 
         Args:
-            teardown: TEARDOWN the framework (Mesos kills all its tasks) and forget its id.
+            teardown: TEARDOWN the framework (Mesos kills all its tasks) and forget its id
+                (only while subscribed; otherwise the id is kept).
         """
         self._stopping = True
         self.rt.wake.set()
@@ -362,8 +366,9 @@ class Framework:
         driver = self.rt.driver
         if driver is not None:
             try:
-                await driver.stop(teardown=teardown and self.rt.subscribed)
-                if teardown:
+                torn_down = teardown and self.rt.subscribed
+                await driver.stop(teardown=torn_down)
+                if torn_down:
                     self.rt.queue.set_framework_id(None)
             except MesosWmError as exc:
                 log.warning("stopping the driver: %s", exc)

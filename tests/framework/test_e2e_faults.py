@@ -128,3 +128,27 @@ tasks:
     assert record.state is WorkflowState.COMPLETED
     assert all(len(t.attempts) == 1 for t in record.tasks)
     assert max(cluster.launched().values()) == 1
+
+
+async def test_a_framework_the_master_removed_registers_anew_and_retries_its_attempts(
+        cluster: Cluster, queue: TaskQueue) -> None:
+    marker = cluster.storage / "removed"
+    ids = cluster.submit(queue, f"""
+id: orphaned
+tasks:
+  - {{id: job, type: JOB_SUBMISSION, command: "{once_then_finish(marker)}"}}
+""")
+    framework = cluster.framework(queue, failover_timeout=0.3)
+    await framework.start()
+    old_id = await framework.wait_subscribed(10)
+    await cluster.wait_for(lambda: cluster.seen("orphaned", "job", "TASK_RUNNING"))
+    await cluster.wait_for(marker.exists)
+    await framework.stop()
+    await cluster.wait_for(lambda: not cluster.master.state.frameworks, 10)
+    async with cluster.framework(queue) as again:
+        assert await asyncio.wait_for(again.run_until_idle(ids), 30)
+        new_id = again.framework_id
+    assert new_id != old_id and queue.get_framework_id() == new_id
+    task = queue.get_task("orphaned", "job")
+    assert task.state is TaskState.FINISHED
+    assert (task.retries_used, task.infra_retries_used) == (0, 1)
