@@ -24,7 +24,7 @@ from mesos_wm.queue import intake, ops_run, reads
 from mesos_wm.queue.db import Effects, Op, Tx, one
 from mesos_wm.queue.model import TaskShape
 from mesos_wm.queue.prepare import ShapeMemo
-from mesos_wm.queue.ready import ReadyIndex, Timers, matching_order
+from mesos_wm.queue.ready import ReadyIndex, Timers
 
 R = TypeVar("R")
 Listener = Callable[[int], None]
@@ -265,7 +265,7 @@ class QueueCore(abc.ABC):
             shapes, ready, timed, names, seq = self._run(
                 lambda op: load(op.tx), None, write=False, drain=True, notify=False)[0]
             self._announced.clear()
-            self._index.load(ready)
+            self._index.load(ready, ordered=True)
             self._index.shapes = {int(i): TaskShape.from_json(json.loads(doc))
                                   for i, _, doc in shapes}
             self._shape_ids = {d: int(i) for i, d, _ in shapes}
@@ -318,7 +318,7 @@ class QueueCore(abc.ABC):
         shapes = {row[3] for row in ready if row[3] not in index.shapes}
         if shapes:
             self._load_refs((), shapes)
-        index.add_many(sorted(ready, key=matching_order))
+        index.add_many(ready)
         for key, not_before in timed:
             self._timers.set(key, not_before)
 

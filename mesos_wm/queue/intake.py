@@ -41,7 +41,6 @@ from mesos_wm.queue import reads
 from mesos_wm.queue.db import Op, Tx, chunks, marks
 from mesos_wm.queue.ops_submit import conflict, existing, initial_state, insert, intern_shapes
 from mesos_wm.queue.prepare import Prepared, decode
-from mesos_wm.queue.ready import matching_order
 from mesos_wm.queue.records import SubmitResult
 
 _INSERT = (
@@ -114,7 +113,7 @@ def catch_up(op: Op, workflow_ids: Sequence[str]) -> None:
         wfs = [int(wf) for (wf,) in tx.all(
             f"SELECT id FROM workflows WHERE workflow_id IN ({marks(len(part))})", part)]
         for wf in wfs:
-            op.fx.ready.extend(sorted(reads.ready_rows(tx, wf), key=matching_order))
+            op.fx.ready.extend(reads.ready_rows(tx, wf))
             op.fx.timers.extend(reads.timed_rows(tx, wf))
         op.fx.workflows.update(reads.workflow_names(tx, wfs))
         op.fx.expanded.extend(part)

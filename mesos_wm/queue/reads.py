@@ -37,12 +37,10 @@ _ATTEMPT_COLUMNS = (
 )
 READY_SQL = (
     "SELECT t.id, t.wf, t.task_id, t.shape, t.priority, t.attempts, t.queued_at FROM tasks t"
-    " WHERE t.deps_left = 0 AND t.state IN ('PENDING', 'QUEUED') AND t.state = 'QUEUED'"
+    " WHERE t.state = 'QUEUED'"
 )
-TIMED_SQL = (
-    "SELECT t.id, t.not_before FROM tasks t"
-    " WHERE t.deps_left = 0 AND t.state IN ('PENDING', 'QUEUED') AND t.state = 'PENDING'"
-)
+READY_ORDER = " ORDER BY t.priority DESC, t.queued_at, t.id"
+TIMED_SQL = "SELECT t.id, t.not_before FROM tasks t WHERE t.deps_left = 0 AND t.state = 'PENDING'"
 
 
 def _workflow(row: Sequence[Any]) -> WorkflowRecord:
@@ -226,11 +224,12 @@ def active_attempts(tx: Tx) -> list[ActiveAttempt]:
 
 
 def ready_rows(tx: Tx, wf: int | None = None) -> list[Row]:
-    """Return QUEUED tasks as ready-index rows (unsorted; the index sorts them)."""
+    """Return QUEUED tasks (of one workflow, or all) as ready-index rows in matching order
+    (all of them: one ordered scan of the ``tasks_queued`` index)."""
     sql, params = READY_SQL, []
     if wf is not None:
         sql, params = sql + " AND t.wf = ?", [wf]
-    rows: list[Any] = tx.all(sql, params)
+    rows: list[Any] = tx.all(sql + READY_ORDER, params)
     return rows
 
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import heapq
 from array import array
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from operator import itemgetter
+from operator import itemgetter, neg
 from typing import Any
 
 from mesos_wm.queue.model import TaskShape
@@ -173,35 +174,46 @@ class ReadyIndex:
             self._heads[prio] = 0
         return bucket
 
-    def load(self, rows: Sequence[Row]) -> None:
-        """Replace the contents with ``rows``, in any order.
+    def load(self, rows: Sequence[Row], *, ordered: bool = False) -> None:
+        """Replace the contents with ``rows``.
 
-        Sorts them by (priority desc, queued_at, key) and builds the arrays column by column,
-        which is much faster than :meth:`add` per row.
+        Builds the arrays column by column, which is much faster than :meth:`add` per row.
+
+        Args:
+            rows: the entries.
+            ordered: they are already in matching order (priority desc, queued_at, key);
+                otherwise they are sorted first.
+
+        Raises:
+            ValueError: a key appears twice.
         """
         self._reset()
         if not rows:
             return
-        rows = sorted(rows, key=matching_order)
+        if not ordered:
+            rows = sorted(rows, key=matching_order)
         n = len(rows)
-        keys = array("q", map(itemgetter(0), rows))
-        self._key = keys
-        self._wf = array("q", map(itemgetter(1), rows))
-        self._names = list(map(itemgetter(2), rows))
-        self._shape = array("i", map(itemgetter(3), rows))
-        self._prio = array("i", map(itemgetter(4), rows))
-        self._attempts = array("i", map(itemgetter(5), rows))
-        self._queued = array("d", map(itemgetter(6), rows))
+        keys, wfs, names, shapes, prios, attempts, queued = (
+            list(map(itemgetter(i), rows)) for i in range(7))
+        self._key = array("q", keys)
+        self._wf = array("q", wfs)
+        self._names = names
+        self._shape = array("i", shapes)
+        self._prio = array("i", prios)
+        self._attempts = array("i", attempts)
+        self._queued = array("d", queued)
         self._alive = bytearray(b"\x01") * n
         self._slot = dict(zip(keys, range(n), strict=True))
         if len(self._slot) != n:
             raise ValueError("duplicate keys in the ready rows")
-        self._per_workflow = dict(Counter(self._wf))
+        self._per_workflow = dict(Counter(wfs))
         start = 0
-        for prio, count in sorted(Counter(self._prio).items(), reverse=True):
-            self._buckets[prio] = array("i", range(start, start + count))
+        while start < n:  # priorities are descending: one bisection per priority
+            prio = prios[start]
+            end = bisect_right(prios, -prio, lo=start, key=neg)
+            self._buckets[prio] = array("i", range(start, end))
             self._heads[prio] = 0
-            start += count
+            start = end
 
     def remove(self, key: int) -> bool:
         """Remove an entry; returns False if it was not in the index."""

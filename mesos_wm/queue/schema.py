@@ -8,6 +8,8 @@ with ``executemany``); history and change rows number themselves.
 - ``tasks``: one row per task (``spec``: what the executor needs, as JSON; ``deps``: the
   ids it depends on, comma-separated); ``deps_left`` counts parents that have not settled, and
   ``parents_bad``/``parents_none`` how the settled ones came out (for ``run_on``).
+  ``tasks_queued`` holds every QUEUED task in matching order with all the ready index needs,
+  so recovery is one ordered index-only scan; ``tasks_timed`` the tasks waiting for a time.
 - ``edges``: parent -> child, so a settling task releases its children in O(edges).
 - ``shapes``: interned resources/constraints/retry policies shared by many tasks.
 - ``attempts``: one row per launch, keyed by the Mesos task id too.
@@ -18,7 +20,8 @@ with ``executemany``); history and change rows number themselves.
   each (see :mod:`~mesos_wm.queue.intake`): the workflow's document, its digest, first
   state, submission time and an ordering stamp; one B-tree (``WITHOUT ROWID`` on SQLite).
 
-Version 2 added ``intake`` and changed how digests are computed; a version 1 store is
+Version 2 added ``intake``, replaced the ``tasks_ready`` index and changed how digests
+are computed; a version 1 store is
 upgraded in place (its workflows keep their version 1 digests, so submitting one of them
 again reports a conflict instead of a no-op).
 """
@@ -27,7 +30,8 @@ from __future__ import annotations
 
 SCHEMA_VERSION = "2"
 UPGRADABLE = frozenset({"1"})
-"""Older schema versions that creating the current tables upgrades."""
+"""Older schema versions that creating the current tables (then :data:`UPGRADE`) upgrades."""
+UPGRADE = ["DROP INDEX IF EXISTS tasks_ready"]
 
 TABLES = [
     """CREATE TABLE IF NOT EXISTS meta (
@@ -88,8 +92,11 @@ TABLES = [
         reason TEXT,
         updated_at {real} NOT NULL,
         UNIQUE (wf, task_id))""",
-    """CREATE INDEX IF NOT EXISTS tasks_ready ON tasks (priority, queued_at)
-        WHERE deps_left = 0 AND state IN ('PENDING', 'QUEUED')""",
+    """CREATE INDEX IF NOT EXISTS tasks_queued
+        ON tasks (priority DESC, queued_at, id, wf, task_id, shape, attempts)
+        WHERE state = 'QUEUED'""",
+    """CREATE INDEX IF NOT EXISTS tasks_timed ON tasks (not_before)
+        WHERE deps_left = 0 AND state = 'PENDING'""",
     """CREATE TABLE IF NOT EXISTS edges (
         parent {int} NOT NULL,
         child {int} NOT NULL,

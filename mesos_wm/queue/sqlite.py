@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from mesos_wm.errors import StoreError
 from mesos_wm.queue.db import Tx
-from mesos_wm.queue.schema import SCHEMA_VERSION, UPGRADABLE, ddl
+from mesos_wm.queue.schema import SCHEMA_VERSION, UPGRADABLE, UPGRADE, ddl
 from mesos_wm.queue.store import TaskQueue
 
 _SYNC = {"full": "FULL", "normal": "NORMAL", "extra": "EXTRA"}
@@ -150,17 +150,21 @@ class SqliteTaskQueue(TaskQueue):
                     raise
                 time.sleep(_POLL)
         conn.execute(f"PRAGMA synchronous = {synchronous}")
+        if self._stored_version() == SCHEMA_VERSION:
+            return
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in ddl(int_type="INTEGER", real="REAL", blob="BLOB",
-                                 serial="INTEGER PRIMARY KEY", without_rowid=" WITHOUT ROWID"):
-                conn.execute(statement)
-            conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)"
-                         " ON CONFLICT (key) DO NOTHING", (SCHEMA_VERSION,))
-            (version,) = conn.execute(
-                "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if version in UPGRADABLE:
-                conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+            version = self._stored_version()
+            if version is None or version in UPGRADABLE:
+                for statement in ddl(int_type="INTEGER", real="REAL", blob="BLOB",
+                                     serial="INTEGER PRIMARY KEY",
+                                     without_rowid=" WITHOUT ROWID"):
+                    conn.execute(statement)
+                if version is not None:
+                    for statement in UPGRADE:
+                        conn.execute(statement)
+                conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)"
+                             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                              (SCHEMA_VERSION,))
                 version = SCHEMA_VERSION
             conn.execute("COMMIT")
@@ -170,6 +174,16 @@ class SqliteTaskQueue(TaskQueue):
         if version != SCHEMA_VERSION:
             raise StoreError(f"the queue's schema version is {version}, this mesos_wm "
                              f"needs {SCHEMA_VERSION}")
+
+    def _stored_version(self) -> str | None:
+        try:
+            row = self._conn.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return None
+            raise
+        return None if row is None else str(row[0])
 
     def _version(self) -> int:
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0])

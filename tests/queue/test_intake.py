@@ -153,6 +153,8 @@ def test_version_1_stores_are_upgraded(tmp_path: Path) -> None:
     TaskQueue.open(url).close()
     conn = sqlite3.connect(tmp_path / "old.db")
     conn.execute("DROP TABLE intake")
+    conn.execute("CREATE INDEX tasks_ready ON tasks (priority, queued_at)"
+                 " WHERE deps_left = 0 AND state IN ('PENDING', 'QUEUED')")
     conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     conn.commit()
     conn.close()
@@ -160,6 +162,10 @@ def test_version_1_stores_are_upgraded(tmp_path: Path) -> None:
         queue.submit(chain("w"), now=T0)
         assert queue.get_meta("schema_version") == SCHEMA_VERSION
         assert queue.ready_count() == 1
+    conn = sqlite3.connect(tmp_path / "old.db")
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    conn.close()
+    assert "tasks_ready" not in indexes and "tasks_queued" in indexes
 
 
 def test_a_submit_that_waited_for_an_expansion_of_its_id_takes_its_row_back(
