@@ -4,8 +4,11 @@ in-memory ready index and its recovery, and the primitives each backend implemen
 Every state change runs in one database transaction (retried when the database reports a
 transient conflict); the ready index and timers are updated only after the commit, so a
 crash at any point leaves the store consistent and :meth:`QueueCore.recover` rebuilds the
-index from it.  Backends (:mod:`~mesos_wm.queue.sqlite`, :mod:`~mesos_wm.queue.postgres`)
-provide transactions, id allocation, row locks, error mapping and change notification.
+index from it.  Every transaction except a single submit first probes the intake and
+expands what waits there (:mod:`~mesos_wm.queue.intake`), so reads and transitions always
+see whole workflows; a read that finds something waiting becomes a write transaction.
+Backends (:mod:`~mesos_wm.queue.sqlite`, :mod:`~mesos_wm.queue.postgres`) provide
+transactions, id allocation, row locks, error mapping and change notification.
 """
 
 from __future__ import annotations

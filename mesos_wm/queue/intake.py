@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from mesos_wm.errors import StoreError
 from mesos_wm.queue import reads
 from mesos_wm.queue.db import Op, Tx, chunks, marks
 from mesos_wm.queue.ops_submit import conflict, existing, initial_state, insert, intern_shapes
@@ -91,13 +92,19 @@ def expand(op: Op, shape_ids: Mapping[str, int]) -> int:
 
     Returns:
         How many workflows were expanded.
+
+    Raises:
+        StoreError: a row cannot be decoded (nothing is expanded).
     """
     tx = op.tx
     rows = tx.all("SELECT workflow_id, digest, at, doc FROM intake ORDER BY at, seq"
                   + tx.for_update("intake"))
     if not rows:
         return 0
-    items = [(decode(dig, doc), float(at)) for _wid, dig, at, doc in rows]
+    try:
+        items = [(decode(dig, doc), float(at)) for _wid, dig, at, doc in rows]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StoreError(f"the intake holds a damaged row: {exc!r}") from exc
     intern_shapes(op, [p for p, _ in items], shape_ids)
     insert(op, items, shape_ids)
     tx.many("DELETE FROM intake WHERE workflow_id = ?", [(r[0],) for r in rows])

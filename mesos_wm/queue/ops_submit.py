@@ -127,47 +127,65 @@ def insert(
     label_rows: list[tuple[int, str, str]] = []
     history, ready_rows, timers = op.history, op.fx.ready, op.fx.timers
     results = []
+    singles: list[tuple[Any, ...]] = []
     keys_all = ids["tasks"]
     pos = 0
     for wf, (p, at) in zip(ids["workflows"], items, strict=True):
         n = len(p.names)
-        keys = keys_all[pos:pos + n]
-        pos += n
         nb = p.not_before
-        ready, state = initial_state(p, at)
         timed = nb is not None and nb > at
         root_state, queued_at = ("PENDING", None) if timed else ("QUEUED", at)
-        ndeps = list(map(len, p.deps))
-        roots = [not d for d in ndeps]
-        refs = p.shape_refs
-        shapes = [sid[refs[0]]] * n if refs.count(refs[0]) == n else [sid[r] for r in refs]
-        # rows stream into executemany (no list of every row kept alive)
-        task_rows.append(zip(
-            keys, repeat(wf), p.names, [root_state if r else "PENDING" for r in roots],
-            p.run_ons, p.priorities, shapes, p.specs,
-            [",".join(d) if d else None for d in p.deps], ndeps, repeat(nb),
-            [queued_at if r else None for r in roots], repeat(at), strict=False,
-        ))
-        if timed:
-            timers.extend(zip(compress(keys, roots), repeat(nb or 0.0)))
-        elif ready:
-            ready_rows.keys.extend(compress(keys, roots))
-            ready_rows.wfs.extend(repeat(wf, ready))
-            ready_rows.names.extend(compress(p.names, roots))
-            ready_rows.shapes.extend(compress(shapes, roots))
-            ready_rows.prios.extend(compress(p.priorities, roots))
-            ready_rows.attempts.extend(repeat(0, ready))
-            ready_rows.queued.extend(repeat(at, ready))
-        if ready < n or timed:
-            edge_rows.append(_edges(p, keys))
+        if n == 1:  # one task, so no dependency: the common small case, row by row
+            key = keys_all[pos]
+            pos += 1
+            ready = 0 if timed else 1
+            shape = sid[p.shape_refs[0]]
+            name, prio = p.names[0], p.priorities[0]
+            singles.append((key, wf, name, root_state, p.run_ons[0], prio, shape, p.specs[0],
+                            None, 0, nb, queued_at, at))
+            if timed:
+                timers.append((key, nb or 0.0))
+            else:
+                ready_rows.append((key, wf, name, shape, prio, 0, at))
+        else:
+            keys = keys_all[pos:pos + n]
+            pos += n
+            ndeps = list(map(len, p.deps))
+            roots = [not d for d in ndeps]
+            ready = 0 if timed else roots.count(True)
+            refs = p.shape_refs
+            shapes = [sid[refs[0]]] * n if refs.count(refs[0]) == n else [sid[r] for r in refs]
+            # rows stream into executemany (no list of every row kept alive)
+            task_rows.append(zip(
+                keys, repeat(wf), p.names, [root_state if r else "PENDING" for r in roots],
+                p.run_ons, p.priorities, shapes, p.specs,
+                [",".join(d) if d else None for d in p.deps], ndeps, repeat(nb),
+                [queued_at if r else None for r in roots], repeat(at), strict=False,
+            ))
+            if timed:
+                timers.extend(zip(compress(keys, roots), repeat(nb or 0.0)))
+            elif ready:
+                ready_rows.keys.extend(compress(keys, roots))
+                ready_rows.wfs.extend(repeat(wf, ready))
+                ready_rows.names.extend(compress(p.names, roots))
+                ready_rows.shapes.extend(compress(shapes, roots))
+                ready_rows.prios.extend(compress(p.priorities, roots))
+                ready_rows.attempts.extend(repeat(0, ready))
+                ready_rows.queued.extend(repeat(at, ready))
+            if ready < n or timed:
+                edge_rows.append(_edges(p, keys))
+        state = "SCHEDULED" if ready else "CREATED"
         wf_rows.append((wf, p.workflow_id, p.name, p.owner, p.priority, p.labels_json, nb,
-                        p.directory, state.value, p.digest, n, int(ready > 0), at, at))
-        label_rows.extend((wf, k, v) for k, v in p.labels.items())
-        history.append((wf, None, at, _CREATED.value, None, "submitted"))
-        if state != _CREATED:
-            history.append((wf, None, at, state.value, None, None))
+                        p.directory, state, p.digest, n, int(ready > 0), at, at))
+        if p.labels:
+            label_rows.extend((wf, k, v) for k, v in p.labels.items())
+        history.append((wf, None, at, "CREATED", None, "submitted"))
+        if ready:
+            history.append((wf, None, at, state, None, None))
         op.fx.workflows[wf] = (p.workflow_id, p.owner)
-        results.append(SubmitResult(p.workflow_id, True, ready, state))
+        results.append(SubmitResult(p.workflow_id, True, ready,
+                                    _SCHEDULED if ready else _CREATED))
+    task_rows.append(singles)
     tx.many(_WORKFLOW_INSERT, wf_rows)
     tx.many(_TASK_INSERT, chain.from_iterable(task_rows))
     if edge_rows:

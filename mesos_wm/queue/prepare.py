@@ -183,6 +183,9 @@ def prepare(workflow: Workflow, memo: ShapeMemo) -> Prepared:
     )
 
 
+_JSON = json.JSONDecoder()
+
+
 def decode(digest: str, doc: str) -> Prepared:
     """Rebuild a prepared workflow from its document (as stored in the intake).
 
@@ -192,9 +195,14 @@ def decode(digest: str, doc: str) -> Prepared:
 
     Returns:
         The prepared workflow; ``shapes`` is empty (the store knows them).
+
+    Raises:
+        ValueError: the document is not one (a damaged store).
     """
     lines = doc.split("\n")
-    head = json.loads(lines[0])
+    head, end = _JSON.raw_decode(lines[0])
+    if end != len(lines[0]):
+        raise ValueError("trailing text after the workflow header")
     default = head["priority"]
     n = len(lines) - 1
     names: list[str] = [""] * n
