@@ -154,8 +154,33 @@ class Cycle:
         self.unschedulable_cursor = Cursor(self.dead_cursor.shape, self.dead_cursor.sig)
         self.unschedulable_cursor.dead = self.unschedulable_cursor.unschedulable = True
         self.front = [0, 0, 0]
+        self.top: dict[str, int] = {}
+        self._top_at = -1
+        self._reach: dict[Shape, bool] = {}
+        self.refresh_top()
         smallest = {n: min(self._need(n, s.amounts.get(n, 0)) for s in shapes) for n in names}
         self.smallest = tuple((self.cols[n], m) for n, m in sorted(smallest.items()) if m > 0)
+
+    def refresh_top(self) -> None:
+        """Recompute the largest free amount per resource over all slots.
+
+        Free amounts only shrink during a cycle, so :attr:`top` stays an upper bound until
+        the next refresh: a shape needing more than it of any resource fits no slot.
+        """
+        placed = len(self.placements)
+        if placed != self._top_at:
+            self._top_at = placed
+            self.top = {n: max(col, default=0) for n, col in self.cols.items()}
+            self._reach.clear()
+
+    def out_of_reach(self, shape: Shape) -> bool:
+        """True when no slot can have room for ``shape`` (checked against :attr:`top`)."""
+        known = self._reach.get(shape)
+        if known is None:
+            top = self.top
+            known = self._reach[shape] = any(
+                self._need(n, m) > top[n] for n, m in shape.items)
+        return known
 
     def _need(self, name: str, amount: int) -> int:
         return -(-amount // MILLI) * MILLI if name in self.kind else amount
@@ -241,6 +266,11 @@ class Cycle:
         if self.never(shape, sig):
             self.cursors[ck] = self.unschedulable_cursor
             return self.unschedulable_cursor
+        if self.out_of_reach(shape) and self._settled(shape, sig):
+            cursors = self.cursors
+            for related in (sig.base.master, sig.base, sig):
+                cursors.setdefault(combo_key(shape, related), self.dead_cursor)
+            return self.dead_cursor
         if sig.base is not sig:
             return self._dynamic_cursor(shape, sig)
         master = None
@@ -272,6 +302,19 @@ class Cycle:
         cur.place = self._place_scored if self.fitness is not None else self._place_spread
         cur.dead = not cands and not cur.tier2
         return cur
+
+    def _settled(self, shape: Shape, sig: Signature) -> bool:
+        """For a shape out of reach: is the new cursor of (shape, sig) known to be dead
+        without walking a live cursor it depends on?  (Walking it would mark that cursor
+        dead too; skipping the walk must leave the cycle exactly as making the cursor.)"""
+        cursors = self.cursors
+        if sig.base is not sig:
+            lane = cursors.get(combo_key(shape, sig.base))
+            return lane.dead if lane is not None else self._settled(shape, sig.base)
+        if sig.master is sig:
+            return True
+        master = cursors.get(combo_key(shape, sig.master))
+        return master is None or master.dead
 
     def _describe(self, cur: Cursor, shape: Shape) -> None:
         needs = []

@@ -247,6 +247,7 @@ class _Walk:
 
     def level(self, owners: list[tuple[str, list[Bucket]]]) -> None:
         cycle = self.cycle
+        cycle.refresh_top()
         cursors = cycle.cursors
         drops = self.drops
         state: list[list[Any]] = []

@@ -125,3 +125,23 @@ def test_unplaced_keys_are_a_snapshot_of_the_match() -> None:
     pending.add(task("t9", 2, 256, submitted=9))
     pending.add(task("t2b", 2, 256, submitted=2.5))
     assert [g.task_keys for g in result.unplaced] == [("t2", "t3", "t4", "t5")]
+
+
+
+def test_shapes_out_of_reach_after_a_level_are_dropped_without_being_examined() -> None:
+    high = [task(f"h{i}", 2, 256, priority=1, submitted=i) for i in range(4)]
+    low = [task("big", 4, 256, submitted=9),
+           task("big-r1", 4, 256, submitted=10, constraints=[["rack", "EQ", "r1"]]),
+           task("big-g", 4, 256, submitted=11, group="g", constraints=[["rack", "GROUP_BY"]])]
+    offers = [offer(4, 4096, agent="a", attributes={"rack": "r1"}),
+              offer(4, 4096, agent="b", attributes={"rack": "r2"})]
+    result = Matcher().match(offers, index_of(high + low))
+    assert sorted(placed(result)) == ["h0", "h1", "h2", "h3"]
+    assert result.stats.examined == 4
+    assert result.stats.dead_shapes == 3
+    assert reasons(result) == {
+        "big": "insufficient cpus on 2 agents",
+        "big-r1": "rack EQ r1 failed on 1 agent; insufficient cpus on 1 agent",
+        "big-g": "insufficient cpus on 2 agents",
+    }
+    assert not any(g.unschedulable for g in result.unplaced)
