@@ -15,7 +15,8 @@ parts, most of them pure decision logic:
 * :mod:`~mesos_wm.framework.pending`, :mod:`~mesos_wm.framework.homes` — the ready set as
   the matcher sees it, and where each workflow's working directory lives;
 * :mod:`~mesos_wm.framework.offers`, :mod:`~mesos_wm.framework.updates`,
-  :mod:`~mesos_wm.framework.maintenance` — the framework's event handlers and timer.
+  :mod:`~mesos_wm.framework.maintenance` — the framework's event handlers and timer;
+* :mod:`~mesos_wm.framework.connection` — the master, the FrameworkInfo, the driver's life.
 """
 
 from __future__ import annotations

@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING
 
 from mesos_wm.drivers.detector import MasterDetector
 from mesos_wm.drivers.events import Disconnected
-from mesos_wm.drivers.scheduler import DriverEvent, SchedulerDriver
+from mesos_wm.drivers.scheduler import DriverEvent
 from mesos_wm.errors import MesosWmError, QueueError, SubscriptionLost
 from mesos_wm.framework.config import FrameworkConfig
+from mesos_wm.framework.connection import Connection
 from mesos_wm.framework.homes import Homes
 from mesos_wm.framework.maintenance import Maintenance
 from mesos_wm.framework.offers import OfferCycle
@@ -46,7 +47,6 @@ from mesos_wm.matcher import Matcher
 from mesos_wm.queue import TaskQueue
 from mesos_wm.queue.records import ChangeResult, SubmitResult, WorkflowRecord
 from mesos_wm.queue.states import WorkflowState
-from mesos_wm.wire import scheduler_calls
 from mesos_wm.wire.scheduler_events import (
     Failure,
     InverseOffers,
@@ -111,8 +111,6 @@ class Framework:
             from mesos_wm.drivers.master import parse_master
 
             parse_master(master)
-        self._master = master
-        self._local: LocalMaster | None = None
         homes = Homes()
         cfg = self.config
         self.rt = Runtime(
@@ -127,11 +125,9 @@ class Framework:
         self.offers = OfferCycle(self.rt)
         self.updates = StatusHandler(self.rt, self._callbacks)
         self.maintenance = Maintenance(self.rt, self.offers, self.updates)
+        self.connection = Connection(self.rt, master, self._on_event)
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
-        self._supervisor: asyncio.Task[None] | None = None
-        self._stopped = asyncio.Event()
-        self._failure: BaseException | None = None
         self._started = False
         self._stopping = False
 
@@ -170,7 +166,7 @@ class Framework:
     def local_master(self) -> LocalMaster | None:
         """The embedded master the framework started (``master="local"``, or a
         :class:`~mesos_wm.local.LocalMaster` given unstarted); it stops with the framework."""
-        return self._local
+        return self.connection.local
 
     def waiting(self) -> int:
         """How many ready tasks wait for an offer."""
@@ -190,74 +186,11 @@ class Framework:
         if self._started:
             raise RuntimeError("Framework.start() was already called")
         self._started = True
-        url = await self._master_url()
         self.rt.queue.add_listener(self._on_ready)
         self.maintenance.learn_busy_workflows()
-        self._new_driver(url)
-        self._supervisor = asyncio.get_running_loop().create_task(
-            self._supervise(url), name="mesos-wm-framework-supervisor")
+        await self.connection.open()
         self._timer = asyncio.get_running_loop().create_task(
             self._run_timer(), name="mesos-wm-framework-timer")
-
-    async def _master_url(self) -> str | MasterDetector:
-        master = self._master
-        if isinstance(master, str) and master == "local":
-            from mesos_wm.local import LocalMaster, MasterConfig
-
-            self._local = LocalMaster(agents=2, config=MasterConfig(allocation_interval=0.25))
-            await self._local.start()
-            return self._local.url
-        if isinstance(master, (str, MasterDetector)):
-            return master
-        if not master.port:
-            await master.start()
-            self._local = master
-        return master.url
-
-    def _new_driver(self, master: str | MasterDetector) -> None:
-        cfg = self.config
-        stored = self.rt.queue.get_framework_id()
-        info = scheduler_calls.framework_info(
-            user=cfg.user, name=cfg.name, roles=cfg.roles,
-            failover_timeout=cfg.failover_timeout, checkpoint=cfg.checkpoint,
-            principal=cfg.principal, capabilities=cfg.capabilities, hostname=cfg.hostname,
-            webui_url=cfg.webui_url, labels=dict(cfg.labels) or None, framework_id=stored,
-        )
-        self.rt.driver = SchedulerDriver(
-            master, info, self._on_event, principal=cfg.principal, secret=cfg.secret,
-            ca_file=cfg.ca_file, subscribe_timeout=cfg.subscribe_timeout,
-            give_up_after=cfg.give_up_after,
-        )
-
-    async def _supervise(self, master: str | MasterDetector) -> None:
-        renewed = False
-        try:
-            while True:
-                driver = self.rt.driver
-                assert driver is not None
-                await driver.start()
-                try:
-                    await driver.join()
-                    return
-                except SubscriptionLost as exc:
-                    gone = "has been removed" in str(exc) or "torn down" in str(exc)
-                    if not gone or renewed or not isinstance(master, str):
-                        raise
-                    renewed = True
-                    log.warning("the master removed framework %s (%s); registering anew; "
-                                "its attempts are reconciled as lost and retried",
-                                driver.framework_id, exc)
-                    self.rt.queue.set_framework_id(None)
-                    self._new_driver(master)
-        except BaseException as exc:
-            if not isinstance(exc, asyncio.CancelledError):
-                self._failure = exc
-            raise
-        finally:
-            self.rt.subscribed = False
-            self._stopped.set()
-            self.rt.settled_changed = True
-            self.rt.wake.set()
 
     async def wait_subscribed(self, timeout: float | None = None) -> str:
         """Wait for the subscription and return the framework id.
@@ -268,27 +201,8 @@ class Framework:
                 authentication failure, ...).
         """
         async with asyncio.timeout(timeout):
-            while not self.rt.subscribed:
-                if self._stopped.is_set():
-                    self._raise_failure()
-                    raise SubscriptionLost("the framework stopped before subscribing")
-                driver = self.rt.driver
-                assert driver is not None
-                waiter = asyncio.ensure_future(driver.wait_subscribed())
-                stopped = asyncio.ensure_future(self._stopped.wait())
-                try:
-                    await asyncio.wait([waiter, stopped], return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    for pending in (waiter, stopped):
-                        pending.cancel()
-                    with contextlib.suppress(BaseException):
-                        await waiter
-                await asyncio.sleep(0)
+            await self.connection.wait_subscribed()
         return self.framework_id or ""
-
-    def _raise_failure(self) -> None:
-        if self._failure is not None:
-            raise self._failure
 
     async def run_until_idle(self, workflow_ids: Sequence[str] | None = None) -> bool:
         """Run until every workflow of the queue has settled (completed, failed or
@@ -312,11 +226,11 @@ class Framework:
         self.rt.wake.set()
         try:
             while not maintenance.idle_event.is_set():
-                if self._stopped.is_set():
-                    self._raise_failure()
+                if self.connection.stopped.is_set():
+                    self.connection.raise_failure()
                     raise SubscriptionLost("the framework stopped before the queue was idle")
                 idle = asyncio.ensure_future(maintenance.idle_event.wait())
-                stopped = asyncio.ensure_future(self._stopped.wait())
+                stopped = asyncio.ensure_future(self.connection.stopped.wait())
                 try:
                     await asyncio.wait([idle, stopped], return_when=asyncio.FIRST_COMPLETED)
                 finally:
@@ -343,8 +257,8 @@ class Framework:
         Raises:
             MesosWmError: what stopped it.
         """
-        await self._stopped.wait()
-        self._raise_failure()
+        await self.connection.stopped.wait()
+        self.connection.raise_failure()
 
     async def stop(self, *, teardown: bool = False) -> None:
         """Stop: finish acknowledgements in flight, stop the driver and the timer (and the
@@ -363,26 +277,9 @@ class Framework:
             self._timer = None
         await self.maintenance.close()
         await self.updates.drain()
-        driver = self.rt.driver
-        if driver is not None:
-            try:
-                torn_down = teardown and self.rt.subscribed
-                await driver.stop(teardown=torn_down)
-                if torn_down:
-                    self.rt.queue.set_framework_id(None)
-            except MesosWmError as exc:
-                log.warning("stopping the driver: %s", exc)
-        if self._supervisor is not None:
-            with contextlib.suppress(BaseException):
-                await self._supervisor
-            self._supervisor = None
         with contextlib.suppress(ValueError):
             self.rt.queue.remove_listener(self._on_ready)
-        if self._local is not None:
-            await self._local.stop()
-            self._local = None
-        self.rt.subscribed = False
-        self._stopped.set()
+        await self.connection.close(teardown=teardown)
 
     async def __aenter__(self) -> Framework:
         await self.start()
