@@ -240,3 +240,20 @@ async def test_staging_timeout_kills_with_a_reason_that_reaches_the_history(
     assert message.startswith("staging timeout") and message.endswith("killed by signal")
     assert "wf.t.a1" not in rt.alive
     await asyncio.sleep(0)
+
+
+async def test_periodic_reconciliation_leaves_out_fresh_launches_then_asks_for_everything(
+        rt: Runtime, clock: Clock) -> None:
+    from mesos_wm.framework.runtime import Alive
+    from tests.framework.builders import active
+
+    rt.queue.active_attempts.return_value = [  # type: ignore[attr-defined]
+        active("w.old.a1"), active("w.new.a1")]
+    rt.alive["w.new.a1"] = Alive("w", "new", 1, "S1", launched_at=clock.now - 1)
+    rt.reconciler.done(clock.now - 1000)
+    maintenance = Maintenance(rt, OfferCycle(rt), StatusHandler(rt, []))
+    await maintenance.tick()
+    calls = [c.args[0] for c in rt.driver.reconcile.await_args_list]  # type: ignore[union-attr]
+    assert calls == [[("w.old.a1", "S1")], []]
+    await maintenance.tick()
+    assert rt.driver.reconcile.await_count == 2, "not again before the interval"  # type: ignore[union-attr]

@@ -32,6 +32,8 @@ async def test_the_gateway_workflows_complete_with_their_outputs_in_storage(
         await cluster.wait_for(lambda: cluster.live_executors() == 0, 10)
         framework_id = framework.framework_id
     assert queue.get_framework_id() == framework_id
+    info = cluster.master.state.frameworks[framework_id or ""].info
+    assert info["checkpoint"] is True and info["failover_timeout"] == 7 * 24 * 3600
     assert queue.active_attempts() == []
     for workflow_id in ids:
         record = queue.get_workflow(workflow_id)
