@@ -268,7 +268,11 @@ class Cycle:
             return self.unschedulable_cursor
         if self.out_of_reach(shape) and self._settled(shape, sig):
             cursors = self.cursors
-            for related in (sig.base.master, sig.base, sig):
+            master = combo_key(shape, sig.master)
+            if master not in cursors:
+                cursors[master] = (self.unschedulable_cursor if self.never(shape, sig.master)
+                                   else self.dead_cursor)
+            for related in (sig.base, sig):
                 cursors.setdefault(combo_key(shape, related), self.dead_cursor)
             return self.dead_cursor
         if sig.base is not sig:

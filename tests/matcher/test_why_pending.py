@@ -141,7 +141,7 @@ def test_shapes_out_of_reach_after_a_level_are_dropped_without_being_examined() 
     assert result.stats.dead_shapes == 3
     assert reasons(result) == {
         "big": "insufficient cpus on 2 agents",
-        "big-r1": "rack EQ r1 failed on 1 agent; insufficient cpus on 1 agent",
+        "big-r1": "insufficient cpus on 2 agents; rack EQ r1 failed on 1 agent",
         "big-g": "insufficient cpus on 2 agents",
     }
     assert not any(g.unschedulable for g in result.unplaced)
