@@ -268,9 +268,9 @@ class Cycle:
             return self.unschedulable_cursor
         if self.out_of_reach(shape) and self._settled(shape, sig):
             cursors = self.cursors
-            master = combo_key(shape, sig.master)
-            if master not in cursors:
-                cursors[master] = (self.unschedulable_cursor if self.never(shape, sig.master)
+            top_ck = combo_key(shape, sig.master)
+            if top_ck not in cursors:
+                cursors[top_ck] = (self.unschedulable_cursor if self.never(shape, sig.master)
                                    else self.dead_cursor)
             for related in (sig.base, sig):
                 cursors.setdefault(combo_key(shape, related), self.dead_cursor)
