@@ -66,6 +66,10 @@ class QueueCore(abc.ABC):
         """Start a transaction (a write transaction locks what it must) and return it."""
 
     @abc.abstractmethod
+    def _outside(self) -> Tx:
+        """Return a Tx for single statements outside any transaction (autocommit)."""
+
+    @abc.abstractmethod
     def _commit(self) -> None:
         """Commit the open transaction durably."""
 
@@ -154,7 +158,15 @@ class QueueCore(abc.ABC):
         Returns:
             How many tasks became ready in the index.
         """
-        return self._run(lambda op: None, None, write=False, drain=True, notify=notify)[1]
+        with self._lock:
+            if not self._announced and not self._closed:
+                try:
+                    if not intake.waiting(self._outside()):
+                        return 0
+                except BaseException as exc:
+                    if not self._is_db_error(exc):
+                        raise  # a database error: the transaction below retries or maps it
+            return self._run(lambda op: None, None, write=False, drain=True, notify=notify)[1]
 
     def _next_seq(self) -> int:
         self._seq = max(self._seq + 1, time.time_ns())

@@ -39,7 +39,7 @@ from collections.abc import Mapping, Sequence
 
 from mesos_wm.errors import StoreError
 from mesos_wm.queue import reads
-from mesos_wm.queue.db import Op, Tx, chunks, marks
+from mesos_wm.queue.db import Op, Tx
 from mesos_wm.queue.ops_submit import conflict, existing, initial_state, insert, intern_shapes
 from mesos_wm.queue.prepare import Prepared, decode
 from mesos_wm.queue.records import SubmitResult
@@ -115,12 +115,8 @@ def expand(op: Op, shape_ids: Mapping[str, int]) -> int:
 def catch_up(op: Op, workflow_ids: Sequence[str]) -> None:
     """Load the ready rows and timers of this process's submissions that another process
     expanded (they count as expanded here: their tasks were announced already)."""
-    tx = op.tx
-    for part in chunks(list(workflow_ids)):
-        wfs = [int(wf) for (wf,) in tx.all(
-            f"SELECT id FROM workflows WHERE workflow_id IN ({marks(len(part))})", part)]
-        for wf in wfs:
-            op.fx.ready.extend(reads.ready_rows(tx, wf))
-            op.fx.timers.extend(reads.timed_rows(tx, wf))
-        op.fx.workflows.update(reads.workflow_names(tx, wfs))
-        op.fx.expanded.extend(part)
+    ready, timed, names = reads.rows_of_workflows(op.tx, workflow_ids)
+    op.fx.ready.extend(ready)
+    op.fx.timers.extend(timed)
+    op.fx.workflows.update(names)
+    op.fx.expanded.extend(workflow_ids)

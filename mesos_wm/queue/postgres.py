@@ -181,10 +181,14 @@ class PostgresTaskQueue(TaskQueue):
         return None if row is None else str(row[0])
 
     def _begin(self, write: bool) -> Tx:
+        tx = self._outside()
+        self._conn.execute("BEGIN")
+        return tx
+
+    def _outside(self) -> Tx:
         if self._conn.closed:
             self._conn = self._connect()
             self._tx = _PostgresTx(self._conn)
-        self._conn.execute("BEGIN")
         return self._tx
 
     def _commit(self) -> None:

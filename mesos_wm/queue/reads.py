@@ -11,7 +11,7 @@ from typing import Any
 from mesos_wm.errors import TaskNotFound, WorkflowNotFound
 from mesos_wm.queue.db import Tx, chunks, marks, one
 from mesos_wm.queue.model import TaskShape
-from mesos_wm.queue.ready import Row
+from mesos_wm.queue.ready import Row, matching_order
 from mesos_wm.queue.records import (
     ActiveAttempt,
     AttemptRecord,
@@ -239,6 +239,24 @@ def timed_rows(tx: Tx, wf: int | None = None) -> list[tuple[int, float]]:
     if wf is not None:
         sql, params = sql + " AND t.wf = ?", [wf]
     return [(int(k), float(t or 0.0)) for k, t in tx.all(sql, params)]
+
+
+def rows_of_workflows(
+    tx: Tx, workflow_ids: Sequence[str]
+) -> tuple[list[Row], list[tuple[int, float]], dict[int, tuple[str, str]]]:
+    """Return the ready rows (in matching order), timers and names of workflows by id."""
+    ready: list[Any] = []
+    timed: list[tuple[int, float]] = []
+    names: dict[int, tuple[str, str]] = {}
+    for part in chunks(list(workflow_ids)):
+        m = marks(len(part))
+        names.update((int(wf), (wid, owner)) for wf, wid, owner in tx.all(
+            f"SELECT id, workflow_id, owner FROM workflows WHERE workflow_id IN ({m})", part))
+        join = f" AND t.wf IN (SELECT id FROM workflows WHERE workflow_id IN ({m}))"
+        ready += tx.all(READY_SQL + join, part)
+        timed += [(int(k), float(t or 0.0)) for k, t in tx.all(TIMED_SQL + join, part)]
+    ready.sort(key=matching_order)
+    return ready, timed, names
 
 
 def workflow_names(tx: Tx, wfs: Sequence[int]) -> dict[int, tuple[str, str]]:

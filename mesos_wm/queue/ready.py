@@ -83,7 +83,7 @@ class ReadyIndex:
         self._reset()
 
     def _reset(self) -> None:
-        self._key = array("q")
+        self._key: list[int] = []  # the same int objects as the keys of _slot: no extra cost
         self._wf = array("q")
         self._shape = array("i")
         self._prio = array("i")
@@ -195,12 +195,12 @@ class ReadyIndex:
         n = len(rows)
         keys, wfs, names, shapes, prios, attempts, queued = (
             list(map(itemgetter(i), rows)) for i in range(7))
-        self._key = array("q", keys)
-        self._wf = array("q", wfs)
+        self._key = keys
+        self._wf = _column("q", wfs)
         self._names = names
-        self._shape = array("i", shapes)
-        self._prio = array("i", prios)
-        self._attempts = array("i", attempts)
+        self._shape = _column("i", shapes)
+        self._prio = _column("i", prios)
+        self._attempts = _column("i", attempts)
         self._queued = array("d", queued)
         self._alive = bytearray(b"\x01") * n
         self._slot = dict(zip(keys, range(n), strict=True))
@@ -291,6 +291,14 @@ class ReadyIndex:
         if wf not in self._per_workflow:
             return []
         return [self._key[s] for s in self._slot.values() if self._wf[s] == wf]
+
+
+def _column(typecode: str, values: list[Any]) -> array[Any]:
+    """An array of ``values`` (a repeated one when they are all equal, as is common)."""
+    first = values[0]
+    if values.count(first) == len(values):
+        return array(typecode, (first,)) * len(values)
+    return array(typecode, values)
 
 
 class Timers:

@@ -192,6 +192,9 @@ class SqliteTaskQueue(TaskQueue):
         self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         return self._tx
 
+    def _outside(self) -> Tx:
+        return self._tx
+
     def _commit(self) -> None:
         self._conn.execute("COMMIT")
 

@@ -43,7 +43,14 @@ class TaskQueue(QueueCore, abc.ABC):
     serialised by a lock).  Several processes may open the same store.  Every method that
     changes something takes ``now`` (default: the clock) and runs in one transaction:
     when it raises, nothing was written.
+
+    Attributes:
+        announced_limit: after this many :meth:`submit` calls without anything else, the
+            next submit expands the intake first (bounding what the queue remembers about
+            its own submissions).
     """
+
+    announced_limit: int = 100_000
 
     # -- opening -------------------------------------------------------------------------
 
@@ -115,7 +122,7 @@ class TaskQueue(QueueCore, abc.ABC):
         p = prepare(workflow, self._shape_memo)
         return self._transact(
             lambda op: intake.enqueue(op, p, self._next_seq(), self._shape_ids), now,
-            drain=False,
+            drain=len(self._announced) >= self.announced_limit,
         )
 
     def submit_many(

@@ -206,3 +206,11 @@ def test_a_submit_that_waited_for_an_expansion_of_its_id_takes_its_row_back(
             again.join()
         queue.close()
         other.close()
+
+
+def test_a_process_that_only_submits_expands_now_and_then(queue: TaskQueue) -> None:
+    queue.announced_limit = 3
+    for i in range(5):
+        queue.submit(chain(f"w{i}"), now=T0)
+    assert intake_ids(queue) == ["w3", "w4"]
+    assert queue.ready_count() == 5
