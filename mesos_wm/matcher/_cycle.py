@@ -21,6 +21,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from itertools import compress
+from operator import and_
 from typing import Any
 
 from mesos_wm.matcher.constraints import Constraint, GroupCounts, Operator, field_value
@@ -32,6 +33,8 @@ from mesos_wm.matcher.result import Discrete, Placement
 from mesos_wm.matcher.running import RunningIndex
 
 NO_DISCRETE: Discrete = ()
+_NO_SLOTS: list[Any] = []
+_NO_LANES: dict[str, Any] = {}
 
 
 def combo_key(shape: Shape, sig: Signature) -> int:
@@ -56,9 +59,9 @@ class Cursor:
         self.sig = sig
         self.needs: tuple[tuple[list[int], int], ...] = ()
         self.disc: tuple[tuple[str, int], ...] = ()
-        self.cands: list[int] = []
-        self.ranks: list[int] = []
-        self.rank_of: list[int] = []
+        self.cands: list[int] = _NO_SLOTS
+        self.ranks: list[int] = _NO_SLOTS
+        self.rank_of: list[int] = _NO_SLOTS
         self.tier2: list[int] | None = None
         self.pos = 0
         self.dead = False
@@ -70,9 +73,9 @@ class Cursor:
         self.group: GroupCounts | None = None
         self.lane: Cursor | None = None
         self.master: Cursor | None = None
-        self.lanes: dict[str, list[int]] = {}
-        self.lane_pos: dict[str, int] = {}
-        self.lane_front: dict[str, int] = {}
+        self.lanes: dict[str, list[int]] = _NO_LANES
+        self.lane_pos: dict[str, int] = _NO_LANES
+        self.lane_front: dict[str, int] = _NO_LANES
         self.place: Callable[[Cursor, str, bool], bool] = _never
 
 
@@ -242,8 +245,8 @@ class Cycle:
         for constraint in sig.static:
             vals = self.values(constraint.field)
             verdict = {v: constraint.accepts(v) for v in set(vals)}
-            agent_ok = [ok and verdict[v] for ok, v in zip(agent_ok, vals, strict=True)]
-        known = self._admits[sig] = [agent_ok[a] for a in self.slot_agent]
+            agent_ok = list(map(and_, agent_ok, map(verdict.__getitem__, vals)))
+        known = self._admits[sig] = list(map(agent_ok.__getitem__, self.slot_agent))
         return known
 
     def track_group(self, sig: Signature) -> None:

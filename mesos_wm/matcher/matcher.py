@@ -53,6 +53,7 @@ __all__ = ["Matcher"]
 _EPSILON = 1e-12
 _new = tuple.__new__
 _CACHE_LIMIT = 100_000
+_DROP = 6
 
 
 class Matcher:
@@ -188,7 +189,7 @@ class _Walk:
         self.window = matcher.scan_window if matcher.scan_window is not None else sys.maxsize
         self.examined = 0
         self.window_reached = False
-        self.drops: list[tuple[Bucket, Snapshot, bool]] = []
+        self.drops: list[Any] = []
         self.total = total
         self.usage: dict[str, dict[str, int]] = {}
         self._explained: dict[tuple[Shape, Signature], tuple[Failure, ...]] = {}
@@ -210,15 +211,19 @@ class _Walk:
     def cursor(self, b: Bucket) -> Cursor:
         return self.cycle.cursor(b.shape, b.sig)
 
-    def unplaced(self, snapshots: list[tuple[Bucket, Snapshot, bool]]) -> list[Unplaced]:
+    def unplaced(self, drops: list[Any]) -> list[Unplaced]:
         """Build the Unplaced groups of the buckets dropped during the walk.
 
+        ``drops`` is flat (no tuple per bucket to keep during the cycle): bucket, keys,
+        start, end, tombstones and whether the scan window stopped it, for each bucket.
         Sorted by priority (highest first), owner and first task key, so that the order
         does not depend on the order tasks were added to the index.
         """
         out = []
         cluster = self.matcher.cluster
-        for b, snapshot, window in snapshots:
+        for i in range(0, len(drops), _DROP):
+            b, keys, start, end, dead, window = drops[i:i + _DROP]
+            snapshot: Snapshot = (keys, start, end, dead)
             cur = self.cycle.cursors.get(b.ck)
             if window and (cur is None or not cur.dead):
                 explain = partial(explain_window, self.window)
@@ -241,7 +246,8 @@ class _Walk:
             if self.examined >= self.window:
                 for _, rest in levels[priority_index:]:
                     for _, buckets in rest:
-                        self.drops += [(b, b.snapshot(b.head), True) for b in buckets]
+                        for b in buckets:
+                            self.drops += (b, *b.snapshot(b.head), True)
                 break
             self.level(owners)
 
@@ -250,25 +256,41 @@ class _Walk:
         cycle.refresh_top()
         cursors = cycle.cursors
         drops = self.drops
-        state: list[list[Any]] = []
+        sb: list[Bucket] = []
+        sc: list[Cursor] = []
+        sp: list[int] = []
+        state = (sb, sc, sp)
         heap: list[tuple[float, str, list[float], dict[float, Any]]] = []
         get = cursors.get
         make = self.cursor
         for owner, buckets in owners:
-            fheap: list[float] = []
             ties: dict[float, Any] = {}
             curs = [get(b.ck) or make(b) for b in buckets]
-            dead = [b for b, c in zip(buckets, curs, strict=True) if c.dead]
-            if dead:
-                for b in dead:
-                    b.shared = True
-                drops += [(b, (b.keys, b.head, len(b.keys), b.dead), False) for b in dead]
+            live = []
             for b, cur in zip(buckets, curs, strict=True):
-                if not cur.dead:
-                    _push((fheap, ties), state, b.subs[b.head], b.keys[b.head], len(state))
-                    state.append([b, cur, b.head])
-            if fheap:
-                heap.append((self.share(owner), owner, fheap, ties))
+                if cur.dead:
+                    b.shared = True
+                    drops += (b, b.keys, b.head, len(b.keys), b.dead, False)
+                else:
+                    live.append(b)
+                    sc.append(cur)
+            if not live:
+                continue
+            first = len(sb)
+            sb += live
+            heads = [b.head for b in live]
+            sp += heads
+            fheap = [b.subs[h] for b, h in zip(live, heads, strict=True)]
+            ties = dict(zip(fheap, range(first, len(sb)), strict=True))
+            if len(ties) == len(fheap):
+                heapify(fheap)
+            else:
+                fheap = []
+                ties = {}
+                for bi in range(first, len(sb)):
+                    b = sb[bi]
+                    _push((fheap, ties), state, b.subs[b.head], b.keys[b.head], bi)
+            heap.append((self.share(owner), owner, fheap, ties))
         heapify(heap)
         quantum = self.matcher.drf_quantum
         left = self.window - self.examined
@@ -291,13 +313,14 @@ class _Walk:
                 sub = fheap[0]
                 t = ties[sub]
                 bi = t if t.__class__ is int else t[0][1]
-                st = state[bi]
-                b, cur, pos = st
+                b = sb[bi]
+                cur = sc[bi]
+                pos = sp[bi]
                 keys = b.keys
                 if cur.dead:
-                    _pop(fheap, ties, state)
+                    _pop(fheap, ties)
                     b.shared = True
-                    drops.append((b, (keys, pos, len(keys), b.dead), False))
+                    drops += (b, keys, pos, len(keys), b.dead, False)
                     continue
                 left -= 1
                 key = keys[pos]
@@ -328,9 +351,9 @@ class _Walk:
                                 s = walk(cur)
                             break
                     if s < 0:
-                        _pop(fheap, ties, state)
+                        _pop(fheap, ties)
                         b.shared = True
-                        drops.append((b, (keys, pos, len(keys), b.dead), False))
+                        drops += (b, keys, pos, len(keys), b.dead, False)
                         continue
                     for col, need in needs:
                         col[s] -= need
@@ -343,16 +366,16 @@ class _Walk:
                         if group in groups:
                             cycle.count_in_group(group, s)
                 elif not cur.place(cur, key, b.grouped > 0):
-                    _pop(fheap, ties, state)
+                    _pop(fheap, ties)
                     b.shared = True
-                    drops.append((b, (keys, pos, len(keys), b.dead), False))
+                    drops += (b, keys, pos, len(keys), b.dead, False)
                     continue
                 pos += 1
                 if b.dead:
                     dead = b.dead
                     while pos < len(keys) and keys[pos] in dead:
                         pos += 1
-                st[2] = pos
+                sp[bi] = pos
                 if pos < len(keys):
                     nsub = b.subs[pos]
                     if nsub != sub or t.__class__ is not int:
@@ -361,13 +384,13 @@ class _Walk:
                             ties[nsub] = bi
                             heapreplace(fheap, nsub)
                         else:
-                            _pop(fheap, ties, state)
+                            _pop(fheap, ties)
                             _push((fheap, ties), state, nsub, keys[pos], bi)
                 elif t.__class__ is int:
                     del ties[sub]
                     heappop(fheap)
                 else:
-                    _pop(fheap, ties, state)
+                    _pop(fheap, ties)
                 tally.append(b)
                 budget -= cur.inc
                 if budget <= _EPSILON:
@@ -389,16 +412,18 @@ class _Walk:
             self.window_reached = True
 
     def _drop_rest(self, fheap: list[float], ties: dict[float, Any],
-                   state: list[list[Any]]) -> None:
+                   state: tuple[list[Bucket], list[Cursor], list[int]]) -> None:
+        sb, _, sp = state
         for sub in fheap:
             t = ties[sub]
             for bi in ((t,) if t.__class__ is int else [e[1] for e in t]):
-                b, _, pos = state[bi]
-                self.drops.append((b, b.snapshot(pos), True))
+                b = sb[bi]
+                self.drops += (b, *b.snapshot(sp[bi]), True)
 
 
-def _push(queue: tuple[list[float], dict[float, Any]], state: list[list[Any]], sub: float,
-          key: str, bi: int) -> None:
+def _push(queue: tuple[list[float], dict[float, Any]],
+          state: tuple[list[Bucket], list[Cursor], list[int]], sub: float, key: str,
+          bi: int) -> None:
     """Queue bucket ``bi`` whose next task is (sub, key); equal subs are ordered by key.
 
     A queue is a heap of distinct submit times and, per time, the bucket index or (when
@@ -411,13 +436,12 @@ def _push(queue: tuple[list[float], dict[float, Any]], state: list[list[Any]], s
         ties[sub] = bi
         heappush(fheap, sub)
     elif t.__class__ is int:
-        b, _, pos = state[t]
-        ties[sub] = sorted([(b.keys[pos], t), (key, bi)])
+        ties[sub] = sorted([(state[0][t].keys[state[2][t]], t), (key, bi)])
     else:
         insort(t, (key, bi))
 
 
-def _pop(fheap: list[float], ties: dict[float, Any], state: list[list[Any]]) -> None:
+def _pop(fheap: list[float], ties: dict[float, Any]) -> None:
     """Unqueue the first bucket (the one with the smallest (sub, key))."""
     sub = fheap[0]
     t = ties[sub]
