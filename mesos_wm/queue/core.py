@@ -270,28 +270,29 @@ class QueueCore(abc.ABC):
 
         def load(tx: Tx) -> tuple[Any, ...]:
             shapes = tx.all("SELECT id, digest, doc FROM shapes")
-            ready = reads.ready_rows(tx)
+            index = ReadyIndex()
+            index.load(reads.ready_rows(tx), ordered=True)
             timed = reads.timed_rows(tx)
-            names = reads.workflow_names(tx, sorted({row[1] for row in ready}))
+            names = reads.workflow_names(tx, index.workflow_rows())
             seq = one(tx, "SELECT COALESCE(MAX(seq), 0) FROM changes")
-            return shapes, ready, timed, names, int(seq[0]) if seq else 0
+            return shapes, index, timed, names, int(seq[0]) if seq else 0
 
         with self._lock:
-            shapes, ready, timed, names, seq = self._run(
+            shapes, index, timed, names, seq = self._run(
                 lambda op: load(op.tx), None, write=False, drain=True, notify=False)[0]
             self._announced.clear()
-            self._index.load(ready, ordered=True)
-            self._index.shapes = {int(i): TaskShape.from_json(json.loads(doc))
-                                  for i, _, doc in shapes}
+            self._index = index
+            index.shapes = {int(i): TaskShape.from_json(json.loads(doc)) for i, _, doc in shapes}
             self._shape_ids = {d: int(i) for i, d, _ in shapes}
-            self._index.workflows = names
+            index.workflows = names
             self._timers.load(timed)
             self._reasons.clear()
             self._last_seq = seq
             self._own_seqs.clear()
+        ready = len(index)
         if ready:
-            self._notify(len(ready))
-        return len(ready)
+            self._notify(ready)
+        return ready
 
     def refresh(self) -> int:
         """Pick up workflows submitted, cancelled or retried by other processes.

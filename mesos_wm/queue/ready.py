@@ -286,6 +286,10 @@ class ReadyIndex:
             )
         return out
 
+    def workflow_rows(self) -> list[int]:
+        """Return the row ids of the workflows that have entries."""
+        return list(self._per_workflow)
+
     def keys_of_workflow(self, wf: int) -> list[int]:
         """Return the keys of one workflow's entries (a scan unless it has none)."""
         if wf not in self._per_workflow:
