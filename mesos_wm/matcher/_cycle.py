@@ -111,6 +111,7 @@ class Cycle:
                 slot_agent.append(ai)
         self.pools = pools
         self.slot_agent = slot_agent
+        self.slot_is_agent = all(len(agent.pools) == 1 for agent in agents)
         self.slot_owner = [agents[a] for a in slot_agent]
         self.kind: dict[str, str] = {}
         for pool in pools:
@@ -239,15 +240,20 @@ class Cycle:
         known = self._admits.get(sig)
         if known is not None:
             return known
-        agent_ok = [True] * len(self.agents)
+        agent_ok: list[bool] | None = None
         if sig.pin is not None:
             agent_ok = [a.agent_id == sig.pin for a in self.agents]
         for constraint in sig.static:
             vals = self.values(constraint.field)
             verdict = {v: constraint.accepts(v) for v in set(vals)}
-            agent_ok = list(map(and_, agent_ok, map(verdict.__getitem__, vals)))
-        known = self._admits[sig] = list(map(agent_ok.__getitem__, self.slot_agent))
-        return known
+            ok = map(verdict.__getitem__, vals)
+            agent_ok = list(ok if agent_ok is None else map(and_, agent_ok, ok))
+        if agent_ok is None:
+            agent_ok = [True] * len(self.agents)
+        if not self.slot_is_agent:
+            agent_ok = list(map(agent_ok.__getitem__, self.slot_agent))
+        self._admits[sig] = agent_ok
+        return agent_ok
 
     def track_group(self, sig: Signature) -> None:
         """Prepare the running counts of a dynamic signature's group."""

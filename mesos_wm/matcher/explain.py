@@ -28,7 +28,7 @@ def _amount(milli: int) -> str:
 
 def _count(cycle: Cycle, bad: list[bool]) -> int:
     """Number of agents with at least one bad slot."""
-    if len(cycle.agents) == len(cycle.pools):
+    if cycle.slot_is_agent:
         return sum(bad)
     agent_of = cycle.slot_agent
     return len({agent_of[s] for s, flag in enumerate(bad) if flag})

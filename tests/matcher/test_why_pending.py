@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from mesos_wm.matcher import ClusterView, Failure, Matcher, RunningIndex
+from mesos_wm.resources import scalar
 
-from .builders import index_of, offer, placed, reasons, task
+from .builders import index_of, make_offer, offer, placed, reasons, task
 
 
 def seen_matcher(**config: object) -> Matcher:
@@ -145,3 +146,13 @@ def test_shapes_out_of_reach_after_a_level_are_dropped_without_being_examined() 
         "big-g": "insufficient cpus on 2 agents",
     }
     assert not any(g.unschedulable for g in result.unplaced)
+
+
+def test_reasons_count_agents_when_pools_and_agents_differ_in_number() -> None:
+    matcher = seen_matcher(roles=["*", "science"])
+    two_pools = make_offer(2, 2048, agent="a", extra=[scalar("cpus", 2, "science"),
+                                                      scalar("mem", 2048, "science")])
+    no_pool = make_offer(4, 4096, agent="b", role="other")
+    offers = [matcher.parse_offer(two_pools), matcher.parse_offer(no_pool)]
+    result = matcher.match(offers, index_of([task("t", 3, 1024)]))
+    assert reasons(result) == {"t": "insufficient cpus on 1 agent"}
