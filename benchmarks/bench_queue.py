@@ -293,7 +293,7 @@ def main() -> None:
         fast = single_caller(tmp, int(100_000 * scale), 40 * scale, durable=False)
         log(fast)
         log("batched ...")
-        batch = batched(tmp, 100, int(1000 * scale) or 1, 3)
+        batch = batched(tmp, 100, int(1000 * scale) or 1, 5)
         log(batch)
         log("ready-index memory ...")
         mem = memory(int(1_000_000 * scale))
