@@ -256,6 +256,11 @@ async def _run(queue: TaskQueue, master_arg: str, config: FrameworkConfig, *, id
               help="How long Mesos keeps the tasks running while the framework is away.")
 @click.option("--give-up-after", default="60s", show_default=True, metavar="DURATION",
               help="Fail when the master cannot be reached for this long (0: retry forever).")
+@click.option("--executor-python", metavar="PATH",
+              help="The Python interpreter the agents start the mesos_wm executor with "
+                   "(it must have mesos_wm installed on every agent). Default: this "
+                   "command's own interpreter, right for --master local and for clusters "
+                   "with mesos_wm installed at the same path everywhere.")
 @click.option("--command-executor", is_flag=True,
               help="Run plain COMMAND tasks with Mesos's command executor (own sandbox).")
 @click.option("--local-agents", type=click.IntRange(1, 64), default=2, show_default=True,
@@ -267,8 +272,8 @@ async def _run(queue: TaskQueue, master_arg: str, config: FrameworkConfig, *, id
 def run(*, files: tuple[str, ...], master: str, queue_url: str, roles: tuple[str, ...],
         principal: str | None, secret_file: str | None, ca_file: str | None,
         storage_roots: tuple[str, ...], until_idle: bool, name: str, failover_timeout: str,
-        give_up_after: str, command_executor: bool, local_agents: int, local_resources: str,
-        progress: bool | None) -> None:
+        give_up_after: str, executor_python: str | None, command_executor: bool,
+        local_agents: int, local_resources: str, progress: bool | None) -> None:
     """Submit the workflows in FILES and run the framework until they are done.
 
     Each workflow file (YAML or JSON) is checked first; nothing is submitted if any is
@@ -292,7 +297,8 @@ def run(*, files: tuple[str, ...], master: str, queue_url: str, roles: tuple[str
             name=name, roles=roles or ("*",), principal=principal, secret=_secret(secret_file),
             ca_file=ca_file, failover_timeout=_duration(failover_timeout, "--failover-timeout"),
             give_up_after=_duration(give_up_after, "--give-up-after") or None,
-            storage_roots=_storage_roots(storage_roots, files), python=sys.executable,
+            storage_roots=_storage_roots(storage_roots, files),
+            python=executor_python or sys.executable,
             command_executor=command_executor,
             executor_environment={"PYTHONUNBUFFERED": "1"},
         )

@@ -75,6 +75,20 @@ def test_a_failed_workflow_exits_1_and_names_the_failing_task(tmp_path: Path) ->
     assert "not every workflow completed" in output
 
 
+def test_the_agents_start_the_executor_with_the_named_interpreter(tmp_path: Path) -> None:
+    marker = tmp_path / "used"
+    wrapper = tmp_path / "agent-python"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {marker}\nexec {sys.executable} "$@"\n')
+    wrapper.chmod(0o755)
+    (tmp_path / "wf.yaml").write_text(
+        "id: wrapped\ntasks:\n  - {id: job, type: JOB_SUBMISSION, command: 'true'}\n")
+    code, output = invoke("--until-idle", "--queue", f"sqlite:///{tmp_path}/q.db",
+                          "--executor-python", str(wrapper), str(tmp_path / "wf.yaml"),
+                          cwd=tmp_path)
+    assert code == 0, output
+    assert "mesos_wm.executor" in marker.read_text()
+
+
 def test_a_bad_workflow_file_exits_2_with_its_location_and_submits_nothing(
         tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text(
