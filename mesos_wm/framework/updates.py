@@ -120,7 +120,10 @@ class StatusHandler:
     async def drain(self) -> None:
         """Wait for the acknowledgements in flight."""
         while self._acks:
-            await asyncio.gather(*list(self._acks), return_exceptions=True)
+            finished = {task for task in self._acks if task.done()}
+            self._acks -= finished
+            if self._acks:
+                await asyncio.wait(list(self._acks))
 
     async def _after(self, fields: StatusFields, outcome: StatusOutcome, up: FollowUp,
                      now: float) -> None:
