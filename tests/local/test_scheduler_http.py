@@ -226,13 +226,21 @@ async def test_argv_command_and_exit_code_in_message(scheduler: Any) -> None:
     assert failed["message"] == "Command exited with status 3"
 
 
-async def test_kill_with_grace_sigterm_then_sigkill(scheduler: Any) -> None:
+async def test_kill_with_grace_sigterm_then_sigkill(
+    scheduler: Any, mesos_master: LocalMaster
+) -> None:
     raw = await scheduler(capabilities=[{"type": "TASK_KILLING_STATE"}])
     offer = await first_offer(raw)
     agent_id = offer["agent_id"]["value"]
-    await launch(raw, offer, command_task("t1", agent_id, "trap '' TERM; sleep 30"))
+    await launch(raw, offer, command_task("t1", agent_id, "trap '' TERM; echo ready; sleep 30"))
     await raw.acknowledge(await raw.update("TASK_STARTING"))
     await raw.acknowledge(await raw.update("TASK_RUNNING"))
+    pattern = f"slaves/{agent_id}/frameworks/*/executors/t1/runs/*/stdout"
+    # RUNNING is sent once the process exists; the shell may not have set its trap yet.
+    await mesos_master.wait_for(
+        lambda: any(p.read_text() == "ready\n" for p in Path(mesos_master.work_dir).glob(pattern)),
+        timeout=10,
+    )
     await raw.call(
         "KILL",
         {"task_id": {"value": "t1"}, "kill_policy": {"grace_period": {"nanoseconds": 200_000_000}}},
