@@ -35,6 +35,7 @@ from typing import Any
 
 import aiohttp
 
+from mesos_wm.drivers._waiting import wait_any
 from mesos_wm.drivers.events import Disconnected
 from mesos_wm.drivers.executor_env import ExecutorEnvironment
 from mesos_wm.drivers.transport import (
@@ -184,13 +185,7 @@ class ExecutorDriver:
             MesosWmError: (or the handler's exception) the driver stopped with an error.
             NotSubscribed: the driver stopped without an error.
         """
-        async with asyncio.timeout(timeout):
-            waits = [asyncio.ensure_future(e.wait()) for e in (self._subscribed, self._finished)]
-            try:
-                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waits:
-                    waiter.cancel()
+        await wait_any(self._subscribed, self._finished, timeout=timeout)
         if self._connected and self._subscribed_info is not None:
             return self._subscribed_info
         if self._failure is not None:

@@ -39,6 +39,7 @@ from typing import Any
 
 import aiohttp
 
+from mesos_wm.drivers._waiting import wait_any
 from mesos_wm.drivers.detector import MasterDetector, make_detector
 from mesos_wm.drivers.events import Disconnected
 from mesos_wm.drivers.scheduler_api import CallBuilder, SchedulerCalls
@@ -230,13 +231,7 @@ class SchedulerDriver(SchedulerCalls):
             MesosWmError: (or the handler's exception) the driver stopped with an error.
             NotSubscribed: the driver stopped without an error.
         """
-        async with asyncio.timeout(timeout):
-            waits = [asyncio.ensure_future(e.wait()) for e in (self._subscribed, self._finished)]
-            try:
-                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waits:
-                    waiter.cancel()
+        await wait_any(self._subscribed, self._finished, timeout=timeout)
         if self._session.state is SessionState.SUBSCRIBED and self.framework_id is not None:
             return self.framework_id
         if self._failure is not None:
