@@ -6,16 +6,15 @@ import asyncio
 import sys
 from pathlib import Path
 
-import pytest
+from mesos_wm.local.config import FAST
+from mesos_wm.local.master import LocalMaster
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pymesos_framework.py"
 
-local_master = pytest.importorskip("mesos_wm.local.master", reason="the local master (issue 3)")
-local_config = pytest.importorskip("mesos_wm.local.config")
 
 
 async def test_the_pymesos_example_runs_its_tasks_on_the_local_master() -> None:
-    async with local_master.LocalMaster(agents=1, config=local_config.FAST) as master:
+    async with LocalMaster(agents=1, config=FAST) as master:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             str(EXAMPLE),

@@ -17,6 +17,7 @@ from mesos_wm.wire.scheduler_events import Offers, Subscribed, Update
 from mesos_wm.wire.session import SessionState
 from tests.drivers.conftest import Recorder
 from tests.drivers.fake_master import FakeMaster, Reply, offers_event, update_event
+from tests.support import missing_service
 
 MakeDriver = Callable[..., SchedulerDriver]
 
@@ -273,7 +274,7 @@ async def test_the_fake_master_judges_calls_with_the_mesos_protos(
     fake_master: FakeMaster, make_driver: MakeDriver
 ) -> None:
     if fake_master.validator is None:
-        pytest.skip("the conformance oracle is not available here")
+        missing_service("the conformance oracle (Debian's mesos-go protos) is not available here")
     driver = await subscribed(make_driver)
     with pytest.raises(MasterRejected, match="offerIds"):
         await driver.call(

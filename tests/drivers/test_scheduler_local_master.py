@@ -5,15 +5,12 @@ from __future__ import annotations
 import asyncio
 import random
 
-import pytest
-
 from mesos_wm.drivers import Backoff, Disconnected, SchedulerDriver
+from mesos_wm.local.config import FAST
+from mesos_wm.local.master import LocalMaster
 from mesos_wm.wire import scheduler_calls
 from mesos_wm.wire.scheduler_events import Offers, Subscribed, Update
 from tests.drivers.conftest import Recorder
-
-local_master = pytest.importorskip("mesos_wm.local.master", reason="the local master (issue 3)")
-local_config = pytest.importorskip("mesos_wm.local.config")
 
 
 async def test_launch_acknowledge_drop_and_resubscribe_on_the_local_master() -> None:
@@ -21,7 +18,7 @@ async def test_launch_acknowledge_drop_and_resubscribe_on_the_local_master() -> 
     info = scheduler_calls.framework_info(
         user="tester", name="driver-it", roles=["wm"], failover_timeout=60
     )
-    async with local_master.LocalMaster(agents=1, config=local_config.FAST) as master:
+    async with LocalMaster(agents=1, config=FAST) as master:
         driver = SchedulerDriver(
             master.url, info, recorder, backoff=Backoff(0.01, 0.05), rng=random.Random(1)
         )
