@@ -12,7 +12,7 @@ from mesos_wm.errors import InvalidTransition
 from mesos_wm.queue.db import Op, chunks, marks, one
 from mesos_wm.queue.model import mesos_task_id
 from mesos_wm.queue.policy import MESOS_STATES, decide, is_infra_loss
-from mesos_wm.queue.records import Launch, RetryScheduled, StatusOutcome
+from mesos_wm.queue.records import Launch, RetryScheduled, StatusOutcome, StatusUpdate
 from mesos_wm.queue.states import (
     ACTIVE,
     ATTEMPT_RANK,
@@ -94,22 +94,37 @@ _ATTEMPT = (
 )
 
 
-def apply_status(
-    op: Op,
-    mesos_id: str,
-    state: str,
-    *,
-    reason: str | None,
-    message: str | None,
-    exit_code: int | None,
-    agent_id: str | None,
-    executor_id: str | None,
-    data: bytes | None,
-    rng: random.Random | None,
-) -> StatusOutcome:
-    """Apply one Mesos status update (see ``TaskQueue.apply_status``)."""
-    if state not in MESOS_STATES:
-        raise ValueError(f"{state!r} is not a Mesos task state")
+def rejection(update: StatusUpdate) -> StatusOutcome | None:
+    """Return the outcome of a status update that cannot be applied at all, or None."""
+    if update.state not in MESOS_STATES:
+        error = f"{update.state!r} is not a Mesos task state"
+        return StatusOutcome(False, False, note=error, error=error)
+    return None
+
+
+def apply_statuses(
+    op: Op, updates: Sequence[StatusUpdate], rng: random.Random | None
+) -> list[StatusOutcome]:
+    """Apply Mesos status updates in order, in the transaction of ``op`` (see
+    ``TaskQueue.apply_statuses``); an invalid update gets an ``error`` outcome and writes
+    nothing."""
+    outcomes = []
+    for update in updates:
+        rejected = rejection(update)
+        if rejected is not None:
+            outcomes.append(rejected)
+            continue
+        op.workflow_changes = {}
+        outcomes.append(apply_status(op, update, rng))
+    return outcomes
+
+
+def apply_status(op: Op, update: StatusUpdate, rng: random.Random | None) -> StatusOutcome:
+    """Apply one valid Mesos status update (see ``TaskQueue.apply_status``)."""
+    mesos_id, state, reason, message = (update.mesos_task_id, update.state, update.reason,
+                                        update.message)
+    exit_code, agent_id, executor_id, data = (update.exit_code, update.agent_id,
+                                              update.executor_id, update.data)
     tx, now = op.tx, op.now
     row = one(tx, _ATTEMPT + tx.for_update("t"), (mesos_id,))
     if row is None:

@@ -236,6 +236,8 @@ class StatusOutcome:
         skipped: tasks SKIPPED because their ``run_on`` condition failed.
         workflow_state: the workflow's new state, if it changed.
         kill: the attempt is alive but should not be (an old attempt, or a cancelled task).
+        error: set when the update itself is invalid (its ``state`` is not a Mesos task
+            state); nothing was written for it.
     """
 
     known: bool
@@ -250,6 +252,32 @@ class StatusOutcome:
     skipped: tuple[str, ...] = ()
     workflow_state: WorkflowState | None = None
     kill: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """One Mesos status update, as ``apply_statuses`` takes it.
+
+    Attributes:
+        mesos_task_id: ``TaskStatus.task_id``.
+        state: ``TaskStatus.state`` (``TASK_RUNNING``...).
+        reason: ``TaskStatus.reason``.
+        message: ``TaskStatus.message``.
+        exit_code: the command's exit code, if known.
+        agent_id: ``TaskStatus.agent_id``.
+        executor_id: ``TaskStatus.executor_id``.
+        data: ``TaskStatus.data`` (a serialized TaskResult), kept on the attempt.
+    """
+
+    mesos_task_id: str
+    state: str
+    reason: str | None = None
+    message: str | None = None
+    exit_code: int | None = None
+    agent_id: str | None = None
+    executor_id: str | None = None
+    data: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from mesos_wm.queue.records import (
     Launch,
     ReadyTask,
     StatusOutcome,
+    StatusUpdate,
     SubmitResult,
     TaskRecord,
     TaskRef,
@@ -322,7 +323,7 @@ class TaskQueue(QueueCore, abc.ABC):
         now: float | None = None,
     ) -> StatusOutcome:
         """Apply a Mesos status update to its attempt and task; acknowledge it only after
-        this returns (the change is committed).
+        this returns (the change is committed).  A batch of one :meth:`apply_statuses`.
 
         Stale and duplicate updates are recorded on their attempt but never move a task
         backwards.  A terminal update settles the task (releasing dependants) or schedules
@@ -348,13 +349,41 @@ class TaskQueue(QueueCore, abc.ABC):
             ValueError: ``state`` is not a Mesos task state.
             StoreError: the database failed.
         """
-        return self._transact(
-            lambda op: ops_run.apply_status(
-                op, mesos_task_id, state, reason=reason, message=message, exit_code=exit_code,
-                agent_id=agent_id, executor_id=executor_id, data=data, rng=self._rng,
-            ),
-            now,
-        )
+        update = StatusUpdate(mesos_task_id, state, reason, message, exit_code, agent_id,
+                              executor_id, data)
+        outcome = self.apply_statuses([update], now=now)[0]
+        if outcome.error is not None:
+            raise ValueError(outcome.error)
+        return outcome
+
+    def apply_statuses(
+        self, updates: Sequence[StatusUpdate], *, now: float | None = None
+    ) -> list[StatusOutcome]:
+        """Apply many Mesos status updates in one transaction (one commit), in order.
+
+        Each update is applied exactly as :meth:`apply_status` applies it alone (attempt
+        checks, the transition table, retries and backoff, dependants released, the
+        workflow rolled up), and later updates see what earlier ones changed, so the result
+        equals applying them one by one.  Listeners hear of the tasks that became ready
+        once, after the commit.  Acknowledge the updates only after this returns.
+
+        Args:
+            updates: the updates, in the order they arrived.
+            now: the time of all of them (default: the clock).
+
+        Returns:
+            One outcome per update, in order.  An invalid update (its ``state`` is not a
+            Mesos task state) does not stop the others: its outcome has ``known`` and
+            ``applied`` False and says why in ``error``, and nothing is written for it.
+
+        Raises:
+            StoreError: the database failed; nothing of the batch was written.
+        """
+        items = list(updates)
+        rejected = [ops_run.rejection(u) for u in items]
+        if all(r is not None for r in rejected):
+            return [r for r in rejected if r is not None]
+        return self._transact(lambda op: ops_run.apply_statuses(op, items, self._rng), now)
 
     def give_up(self, task: TaskRef, reason: str, *, now: float | None = None) -> StatusOutcome:
         """Fail a QUEUED task that waited too long for an offer (QUEUED -> ERROR).
