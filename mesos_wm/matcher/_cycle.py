@@ -163,7 +163,8 @@ class Cycle:
         self._reach: dict[Shape, bool] = {}
         self.refresh_top()
         smallest = {n: min(self._need(n, s.amounts.get(n, 0)) for s in shapes) for n in names}
-        self.smallest = tuple((self.cols[n], m) for n, m in sorted(smallest.items()) if m > 0)
+        self.floor = {n: m for n, m in sorted(smallest.items()) if m > 0}
+        self.smallest = tuple((self.cols[n], m) for n, m in self.floor.items())
 
     def refresh_top(self) -> None:
         """Recompute the largest free amount per resource over all slots.
@@ -176,6 +177,35 @@ class Cycle:
             self._top_at = placed
             self.top = {n: max(col, default=0) for n, col in self.cols.items()}
             self._reach.clear()
+
+    def exhausted(self) -> bool:
+        """True when no slot has room for even the smallest pending shape (the least of
+        every resource all shapes ask for): every remaining task fails unexamined.
+
+        Checked against :attr:`top` (refresh it first), then by moving the front of the
+        plain order, which is shared with the cursors that walk that order.
+        """
+        top = self.top
+        if any(top[n] < m for n, m in self.floor.items()):
+            return True
+        return self.advance_front(0) >= len(self.pools)
+
+    def advance_front(self, kind: int) -> int:
+        """Move the front of order ``kind`` past the slots where the smallest shape does
+        not fit (they never will again this cycle); returns its position."""
+        order = self.orders[kind][0]
+        g = self.front[kind]
+        smallest = self.smallest
+        while g < len(order):
+            s = order[g]
+            for col, need in smallest:
+                if col[s] < need:
+                    break
+            else:
+                break
+            g += 1
+        self.front[kind] = g
+        return g
 
     def out_of_reach(self, shape: Shape) -> bool:
         """True when no slot can have room for ``shape`` (checked against :attr:`top`)."""
@@ -412,20 +442,8 @@ class Cycle:
             if pos < len(cur.ranks) and cur.ranks[pos] < front:
                 pos = bisect_left(cur.ranks, front, pos)
         else:
-            kind = cur.kind
-            order = self.orders[kind][0]
-            g = self.front[kind]
-            smallest = self.smallest
-            while g < len(order):
-                s = order[g]
-                for col, need in smallest:
-                    if col[s] < need:
-                        break
-                else:
-                    break
-                g += 1
-            self.front[kind] = g
-            if pos < g and cur.cands is order:
+            g = self.advance_front(cur.kind)
+            if pos < g and cur.cands is self.orders[cur.kind][0]:
                 pos = g
         cands = cur.cands
         end = len(cands)

@@ -30,14 +30,17 @@ class Bucket:
 
     ``keys[head:]`` holds the live tasks and tombstones; a key is a tombstone when it is in
     ``dead``.  A cycle may keep a :meth:`snapshot`; the bucket then copies its lists before
-    changing them in place (appending is safe), so snapshots stay valid.  Treat it as
-    read-only outside :class:`PendingIndex`.
+    changing them in place (appending is safe), so snapshots stay valid.  The index's
+    :meth:`PendingIndex.freeze` does the same for all its buckets at once: a bucket is
+    shared while ``copied`` differs from the index's ``clock``.  Treat it as read-only
+    outside :class:`PendingIndex`.
     """
 
-    __slots__ = ("ck", "dead", "grouped", "head", "keys", "live", "owner", "priority", "shape",
-                 "shared", "sig", "subs")
+    __slots__ = ("ck", "clock", "copied", "dead", "grouped", "head", "keys", "live", "owner",
+                 "priority", "shape", "sig", "subs")
 
-    def __init__(self, priority: int, owner: str, shape: Shape, sig: Signature) -> None:
+    def __init__(self, priority: int, owner: str, shape: Shape, sig: Signature,
+                 clock: list[int] | None = None) -> None:
         self.priority = priority
         self.owner = owner
         self.shape = shape
@@ -49,7 +52,8 @@ class Bucket:
         self.head = 0
         self.live = 0
         self.grouped = 0
-        self.shared = False
+        self.clock = clock if clock is not None else [0]
+        self.copied = self.clock[0]
 
     def live_keys(self) -> list[str]:
         """The live task keys in order."""
@@ -58,15 +62,15 @@ class Bucket:
 
     def snapshot(self, pos: int) -> tuple[list[str], int, int, set[str]]:
         """The live keys from ``pos`` on, as (keys, start, end, tombstones), kept valid."""
-        self.shared = True
+        self.copied = -1
         return (self.keys, pos, len(self.keys), self.dead)
 
     def _unshare(self) -> None:
-        if self.shared:
+        if self.copied != self.clock[0]:
             self.keys = list(self.keys)
             self.subs = list(self.subs)
             self.dead = set(self.dead)
-            self.shared = False
+            self.copied = self.clock[0]
 
     def _compact(self) -> None:
         dead = self.dead
@@ -76,7 +80,7 @@ class Bucket:
         self.keys = [k for _, k in pairs]
         self.dead = set()
         self.head = 0
-        self.shared = False
+        self.copied = self.clock[0]
 
     def _insert(self, submitted: float, key: str) -> None:
         if key in self.dead or (self.head and self.keys and (submitted, key) < (
@@ -136,6 +140,7 @@ class PendingIndex:
         self._shape_buckets: dict[Shape, int] = {}
         self._serial = 0
         self._levels: dict[int, dict[str, dict[tuple[int, int], Bucket]]] = {}
+        self._clock = [0]
         self.version = 0
 
     def __len__(self) -> int:
@@ -167,7 +172,8 @@ class PendingIndex:
         bkey = (task.priority, task.owner, shape.index, sig.index)
         bucket = self._buckets.get(bkey)
         if bucket is None:
-            bucket = self._buckets[bkey] = Bucket(task.priority, task.owner, shape, sig)
+            bucket = self._buckets[bkey] = Bucket(task.priority, task.owner, shape, sig,
+                                                  self._clock)
             owners = self._levels.setdefault(task.priority, {})
             owners.setdefault(task.owner, {})[(shape.index, sig.index)] = bucket
             self._sig_buckets[sig] += 1
@@ -192,6 +198,15 @@ class PendingIndex:
         self._sigs[key] = sig
         self._sig_buckets[sig] = 0
         return sig
+
+    def freeze(self) -> None:
+        """Keep every bucket's current lists valid for whoever holds references to them.
+
+        A matching cycle calls it before it looks at the buckets: afterwards each bucket
+        copies its lists before changing them in place (appending stays in place), so the
+        unplaced keys a cycle reports stay those of the index it saw.
+        """
+        self._clock[0] += 1
 
     def add_many(self, tasks: Iterable[TaskRequest]) -> None:
         """Add several tasks (see :meth:`add`)."""

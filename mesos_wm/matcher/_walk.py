@@ -1,0 +1,375 @@
+"""The fairness walk of one matching cycle: priority levels, DRF turns, submit order.
+
+Theory of operation: levels are served highest priority first.  Within a level each owner
+has a heap of its buckets keyed by the submit time of each bucket's next task; the owners
+themselves sit in a heap keyed by dominant share, and the owner on top keeps its turn until
+its share passes the next owner's by ``drf_quantum``.  A task is offered to the cursor of
+its (shape, signature) (see ``_cycle``); when the cursor dies the whole bucket leaves the
+heap as unplaced, so an unplaceable task never blocks the tasks behind it.
+
+Buckets are settled in bulk wherever possible: the buckets of an owner whose cursors are
+dead when the level starts, and every bucket of the levels after the one where no slot has
+room for even the smallest pending shape, are recorded as unplaced without a look at a
+single task (their keys are snapshot by reference, four C-speed passes per owner).
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import insort
+from collections.abc import Callable, Mapping
+from functools import partial
+from heapq import heapify, heappop, heappush, heapreplace
+from itertools import compress
+from operator import attrgetter, not_
+from typing import Any, cast
+
+from mesos_wm.matcher._cycle import NO_DISCRETE, Cursor, Cycle
+from mesos_wm.matcher.cluster import ClusterView
+from mesos_wm.matcher.explain import explain_pending, explain_unschedulable, explain_window
+from mesos_wm.matcher.index import Bucket
+from mesos_wm.matcher.request import Shape, Signature
+from mesos_wm.matcher.result import Failure, Placement, Snapshot, Unplaced
+from mesos_wm.matcher.running import RunningIndex
+
+_EPSILON = 1e-12
+_INLINE = 8
+_new = tuple.__new__
+_CK = attrgetter("ck")
+_DEAD = attrgetter("dead")
+_HEAD = attrgetter("head")
+_KEYS = attrgetter("keys")
+_SUBS = attrgetter("subs")
+
+
+
+def _at(items: list[float], i: int) -> float:
+    return items[i]
+
+
+Levels = list[tuple[int, list[tuple[str, list[Bucket]]]]]
+State = tuple[list[Bucket], list[Cursor], list[int]]
+Queue = tuple[list[float], dict[float, Any]]
+
+
+class Walk:
+    """The fairness walk of one cycle over the index's levels.
+
+    Args:
+        cycle: the cycle's free resources and cursors.
+        cluster: the matcher's view of the agents (for unschedulable reasons).
+        running: the framework's running tasks (owner usage).
+        total: the cluster total per DRF resource, in thousandths.
+        window: at most this many tasks are examined.
+        quantum: how far an owner may run ahead of the next before yielding its turn.
+    """
+
+    def __init__(self, cycle: Cycle, cluster: ClusterView, running: RunningIndex, *,
+                 total: Mapping[str, int], window: int, quantum: float) -> None:
+        self.cycle = cycle
+        self.cluster = cluster
+        self.running = running
+        self.window = window
+        self.quantum = quantum
+        self.examined = 0
+        self.window_reached = False
+        self.drops: list[Any] = []
+        self.bulk: list[tuple[list[Bucket], list[list[str]], list[int], list[int],
+                              list[set[str]], bool]] = []
+        self.total = total
+        self.usage: dict[str, dict[str, int]] = {}
+        self._explained: dict[tuple[Shape, Signature], tuple[Failure, ...]] = {}
+
+    def explained(self, how: Callable[[Any, Shape, Signature], tuple[Failure, ...]],
+                  state: object, shape: Shape, sig: Signature) -> tuple[Failure, ...]:
+        """The failures of (shape, sig) worked out by ``how``, once per cycle."""
+        known = self._explained.get((shape, sig))
+        if known is None:
+            known = self._explained[(shape, sig)] = how(state, shape, sig)
+        return known
+
+    def share(self, owner: str) -> float:
+        """The owner's dominant share: running tasks plus this cycle's placements."""
+        usage = self.usage.get(owner)
+        if usage is None:
+            base = self.running.owner_usage_milli(owner)
+            usage = self.usage[owner] = {n: base.get(n, 0) for n in self.total}
+        return max((usage[n] / t for n, t in self.total.items()), default=0.0)
+
+    def unplaced(self) -> list[Unplaced]:
+        """Build the Unplaced groups of the buckets dropped during the walk.
+
+        Sorted by priority (highest first), owner and first task key, so that the order
+        does not depend on the order tasks were added to the index.
+        """
+        out: list[Unplaced] = []
+        drops = self.drops
+        for i in range(0, len(drops), 6):
+            b, keys, start, end, dead, window = drops[i:i + 6]
+            self._group(out, b, (keys, start, end, dead), window)
+        for buckets, keys_of, heads, ends, deads, window in self.bulk:
+            for b, keys, start, end, dead in zip(buckets, keys_of, heads, ends, deads,
+                                                 strict=True):
+                self._group(out, b, (keys, start, end, dead), window)
+        out.sort(key=lambda g: (-g.priority, g.owner, g.task_keys[0]))
+        return out
+
+    def _group(self, out: list[Unplaced], b: Bucket, snapshot: Snapshot, window: bool) -> None:
+        cur = self.cycle.cursors.get(b.ck)
+        explain: Callable[[], tuple[Failure, ...]]
+        if window and (cur is None or not cur.dead):
+            explain = partial(explain_window, self.window)
+            unschedulable = False
+        elif cur is not None and cur.unschedulable:
+            explain = partial(self.explained, explain_unschedulable, self.cluster, b.shape,
+                              b.sig)
+            unschedulable = True
+        else:
+            explain = partial(self.explained, explain_pending, self.cycle, b.shape, b.sig)
+            unschedulable = False
+        group = Unplaced(snapshot, priority=b.priority, owner=b.owner, shape=b.shape,
+                         unschedulable=unschedulable, explain=explain)
+        if group.task_keys:
+            out.append(group)
+
+    def drop_all(self, buckets: list[Bucket], window: bool) -> None:
+        """Record every bucket of the list as unplaced from its head (the index is frozen)."""
+        keys = list(map(_KEYS, buckets))
+        self.bulk.append((buckets, keys, list(map(_HEAD, buckets)), list(map(len, keys)),
+                          list(map(_DEAD, buckets)), window))
+
+    def run(self, levels: Levels) -> None:
+        """Walk the levels, highest priority first."""
+        cycle = self.cycle
+        for priority_index, (_, owners) in enumerate(levels):
+            if self.examined >= self.window:
+                for _, rest in levels[priority_index:]:
+                    for _, buckets in rest:
+                        self.drop_all(buckets, True)
+                break
+            cycle.refresh_top()
+            if cycle.exhausted():
+                self.settle(levels[priority_index:])
+                break
+            self.level(owners)
+
+    def settle(self, levels: Levels) -> None:
+        """Drop every bucket of ``levels``: no slot has room for any pending shape."""
+        cycle = self.cycle
+        cursors = cycle.cursors
+        never = cycle.never
+        by_ck: dict[int, Bucket] = {}
+        for _, owners in levels:
+            for _, buckets in owners:
+                by_ck.update(zip(map(_CK, buckets), buckets, strict=True))
+                self.drop_all(buckets, False)
+        for ck in by_ck.keys() - cursors.keys():
+            b = by_ck[ck]
+            cursors[ck] = (cycle.unschedulable_cursor if never(b.shape, b.sig)
+                           else cycle.dead_cursor)
+
+    def _queues(self, owners: list[tuple[str, list[Bucket]]], state: State
+                ) -> list[tuple[float, str, list[float], dict[float, Any]]]:
+        """Each owner's heap of live buckets (dead ones are dropped in bulk)."""
+        sb, sc, sp = state
+        get = self.cycle.cursors.get
+        cursor = self.cycle.cursor
+        heap = []
+        for owner, buckets in owners:
+            found = list(map(get, map(_CK, buckets)))
+            if None in found:
+                curs = [c if c is not None else cursor(b.shape, b.sig)
+                        for b, c in zip(buckets, found, strict=True)]
+            else:
+                curs = cast("list[Cursor]", found)
+            flags = list(map(_DEAD, curs))
+            live = buckets
+            if True in flags:
+                if False not in flags:
+                    self.drop_all(buckets, False)
+                    continue
+                self.drop_all(list(compress(buckets, flags)), False)
+                keep = list(map(not_, flags))
+                live = list(compress(buckets, keep))
+                curs = list(compress(curs, keep))
+            first = len(sb)
+            sb += live
+            sc += curs
+            heads = list(map(_HEAD, live))
+            sp += heads
+            fheap: list[float] = list(map(_at, map(_SUBS, live), heads))
+            ties: dict[float, Any] = dict(zip(fheap, range(first, len(sb)), strict=True))
+            if len(ties) == len(fheap):
+                heapify(fheap)
+            else:
+                fheap = []
+                ties = {}
+                for bi in range(first, len(sb)):
+                    b = sb[bi]
+                    _push((fheap, ties), state, b.subs[b.head], b.keys[b.head], bi)
+            heap.append((self.share(owner), owner, fheap, ties))
+        heapify(heap)
+        return heap
+
+    def level(self, owners: list[tuple[str, list[Bucket]]]) -> None:
+        """Place the tasks of one priority level."""
+        cycle = self.cycle
+        drops = self.drops
+        sb: list[Bucket] = []
+        sc: list[Cursor] = []
+        sp: list[int] = []
+        state = (sb, sc, sp)
+        heap = self._queues(owners, state)
+        quantum = self.quantum
+        left = self.window - self.examined
+        walk = cycle.walk
+        take = cycle.take
+        groups = cycle.groups
+        placements_append = cycle.placements.append
+        used = cycle.used
+        slot_owner = cycle.slot_owner
+        pools = cycle.pools
+        while heap and left > 0:
+            share, owner, fheap, ties = heap[0]
+            if len(heap) > 1:
+                nxt = heap[1] if len(heap) == 2 or heap[1] < heap[2] else heap[2]
+                budget = nxt[0] + quantum - share
+            else:
+                budget = math.inf
+            tally: list[Bucket] = []
+            while fheap and left > 0:
+                sub = fheap[0]
+                t = ties[sub]
+                bi = t if t.__class__ is int else t[0][1]
+                b = sb[bi]
+                cur = sc[bi]
+                pos = sp[bi]
+                keys = b.keys
+                if cur.dead:
+                    _pop(fheap, ties)
+                    drops += (b, keys, pos, len(keys), b.dead, False)
+                    continue
+                left -= 1
+                key = keys[pos]
+                if cur.fast:
+                    needs = cur.needs
+                    p = cur.pos
+                    cands = cur.cands
+                    s = cands[p]
+                    for col, need in needs:
+                        if col[s] < need:
+                            end = min(p + _INLINE, len(cands))
+                            p += 1
+                            s = -1
+                            while p < end:
+                                s = cands[p]
+                                for col2, need2 in needs:
+                                    if col2[s] < need2:
+                                        s = -1
+                                        break
+                                else:
+                                    break
+                                p += 1
+                            cur.pos = p
+                            if s < 0:
+                                s = walk(cur)
+                            break
+                    if s < 0:
+                        _pop(fheap, ties)
+                        drops += (b, keys, pos, len(keys), b.dead, False)
+                        continue
+                    for col, need in needs:
+                        col[s] -= need
+                    used[s] = True
+                    placements_append(_new(Placement, (
+                        key, slot_owner[s], pools[s], cur.shape,
+                        take(s, cur.disc) if cur.disc else NO_DISCRETE)))
+                    if b.grouped and groups:
+                        group = cycle.tasks[key][0].group
+                        if group in groups:
+                            cycle.count_in_group(group, s)
+                elif not cur.place(cur, key, b.grouped > 0):
+                    _pop(fheap, ties)
+                    drops += (b, keys, pos, len(keys), b.dead, False)
+                    continue
+                pos += 1
+                if b.dead:
+                    dead = b.dead
+                    while pos < len(keys) and keys[pos] in dead:
+                        pos += 1
+                sp[bi] = pos
+                if pos < len(keys):
+                    nsub = b.subs[pos]
+                    if nsub != sub or t.__class__ is not int:
+                        if t.__class__ is int and nsub not in ties:
+                            del ties[sub]
+                            ties[nsub] = bi
+                            heapreplace(fheap, nsub)
+                        else:
+                            _pop(fheap, ties)
+                            _push((fheap, ties), state, nsub, keys[pos], bi)
+                elif t.__class__ is int:
+                    del ties[sub]
+                    heappop(fheap)
+                else:
+                    _pop(fheap, ties)
+                tally.append(b)
+                budget -= cur.inc
+                if budget <= _EPSILON:
+                    break
+            usage = self.usage[owner]
+            for b in tally:
+                for name, milli in b.shape.items:
+                    if name in usage:
+                        usage[name] += milli
+            if fheap and left > 0:
+                heapreplace(heap, (self.share(owner), owner, fheap, ties))
+            else:
+                heappop(heap)
+                self._drop_rest(fheap, ties, state)
+        for _, _, fheap, ties in heap:
+            self._drop_rest(fheap, ties, state)
+        self.examined = self.window - left
+        if left <= 0:
+            self.window_reached = True
+
+    def _drop_rest(self, fheap: list[float], ties: dict[float, Any], state: State) -> None:
+        sb, _, sp = state
+        for sub in fheap:
+            t = ties[sub]
+            for bi in ((t,) if t.__class__ is int else [e[1] for e in t]):
+                b = sb[bi]
+                self.drops += (b, b.keys, sp[bi], len(b.keys), b.dead, True)
+
+
+def _push(queue: Queue, state: State, sub: float, key: str, bi: int) -> None:
+    """Queue bucket ``bi`` whose next task is (sub, key); equal subs are ordered by key.
+
+    A queue is a heap of distinct submit times and, per time, the bucket index or (when
+    several buckets' next tasks share it) a list of (key, bucket index) sorted by key, so
+    that the heap compares floats, not tuples.
+    """
+    fheap, ties = queue
+    t = ties.get(sub)
+    if t is None:
+        ties[sub] = bi
+        heappush(fheap, sub)
+    elif t.__class__ is int:
+        ties[sub] = sorted([(state[0][t].keys[state[2][t]], t), (key, bi)])
+    else:
+        insort(t, (key, bi))
+
+
+def _pop(fheap: list[float], ties: dict[float, Any]) -> None:
+    """Unqueue the first bucket (the one with the smallest (sub, key))."""
+    sub = fheap[0]
+    t = ties[sub]
+    if t.__class__ is not int:
+        del t[0]
+        if len(t) > 1:
+            return
+        if t:
+            ties[sub] = t[0][1]
+            return
+    del ties[sub]
+    heappop(fheap)
