@@ -97,6 +97,20 @@ class QueueCore(abc.ABC):
     def _close(self) -> None:
         """Close the connections."""
 
+    def _intake_waiting(self, tx: Tx) -> bool:
+        """Tell whether submissions may wait to be expanded (cheaply; may say yes wrongly)."""
+        return intake.waiting(tx)
+
+    def _intake_expand(self, op: Op) -> None:
+        """Expand every waiting submission into the tables, in ``op``'s transaction."""
+        intake.expand(op, self._shape_ids)
+
+    def _waiting_submissions(self, op: Op) -> list[tuple[str, str, str]]:
+        """Return (workflow id, digest, document) of the submissions waiting, in order,
+        without expanding them."""
+        return [(str(w), str(d), str(doc)) for w, d, doc in op.tx.all(
+            "SELECT workflow_id, digest, doc FROM intake ORDER BY at, seq")]
+
     # -- transactions --------------------------------------------------------------------
 
     def _transact(
@@ -123,13 +137,13 @@ class QueueCore(abc.ABC):
                 try:
                     tx = self._begin(write)
                     pre = None
-                    if drain and intake.waiting(tx):
+                    if drain and self._intake_waiting(tx):
                         if not (write or self.reads_can_write):
                             self._rollback()
                             write = True
                             continue
                         pre = Op(tx, stamp, self._shape_of)
-                        intake.expand(pre, self._shape_ids)
+                        self._intake_expand(pre)
                     if drain and self._announced:
                         pre = pre or Op(tx, stamp, self._shape_of)
                         done = set(pre.fx.expanded)
@@ -161,7 +175,7 @@ class QueueCore(abc.ABC):
         with self._lock:
             if not self._announced and not self._closed:
                 try:
-                    if not intake.waiting(self._outside()):
+                    if not self._intake_waiting(self._outside()):
                         return 0
                 except BaseException as exc:
                     if not self._is_db_error(exc):

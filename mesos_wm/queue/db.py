@@ -78,7 +78,8 @@ class Effects:
     """Changes to the in-memory indexes, applied only after the transaction commits.
 
     ``announced``: ready-task counts of workflows this process put in the intake (its
-    listeners hear of them at once); ``expanded``: workflow ids expanded from the intake.
+    listeners hear of them at once); ``expanded``: workflow ids expanded from the intake;
+    ``folded``: the journal position folded up to (see :mod:`~mesos_wm.queue.submissions`).
     """
 
     ready: ReadyColumns = field(default_factory=ReadyColumns)
@@ -90,6 +91,7 @@ class Effects:
     change_seqs: list[int] = field(default_factory=list)
     announced: dict[str, int] = field(default_factory=dict)
     expanded: list[str] = field(default_factory=list)
+    folded: int | None = None
 
 
 @dataclass

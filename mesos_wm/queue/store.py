@@ -16,7 +16,7 @@ from mesos_wm.queue import intake, ops_run, ops_submit, ops_user, reads
 from mesos_wm.queue.core import QueueCore
 from mesos_wm.queue.db import Op, one
 from mesos_wm.queue.model import Workflow
-from mesos_wm.queue.prepare import prepare
+from mesos_wm.queue.prepare import Prepared, prepare
 from mesos_wm.queue.records import (
     ActiveAttempt,
     ChangeResult,
@@ -120,7 +120,10 @@ class TaskQueue(QueueCore, abc.ABC):
             StoreError: the database failed.
             Nothing is written when anything is raised.
         """
-        p = prepare(workflow, self._shape_memo)
+        return self._enqueue(prepare(workflow, self._shape_memo), now)
+
+    def _enqueue(self, p: Prepared, now: float | None) -> SubmitResult:
+        """Commit one prepared workflow to the intake (backends may do it their way)."""
         return self._transact(
             lambda op: intake.enqueue(op, p, self._next_seq(), self._shape_ids), now,
             drain=len(self._announced) >= self.announced_limit,
@@ -136,10 +139,19 @@ class TaskQueue(QueueCore, abc.ABC):
         Raises:
             SpecError, DagCycleError, WorkflowConflict, StoreError: as :meth:`submit`.
         """
-        prepared = [prepare(w, self._shape_memo) for w in workflows]
-        return self._transact(
-            lambda op: ops_submit.submit(op, prepared, self._shape_ids), now
-        )
+        return self._submit_rows([prepare(w, self._shape_memo) for w in workflows], now)
+
+    def _submit_rows(self, prepared: Sequence[Prepared], now: float | None) -> list[SubmitResult]:
+        """Write the full rows of prepared workflows in one transaction."""
+
+        def run(op: Op) -> list[SubmitResult]:
+            self._before_insert(op)
+            return ops_submit.submit(op, prepared, self._shape_ids)
+
+        return self._transact(run, now)
+
+    def _before_insert(self, op: Op) -> None:
+        """Make the ids of waiting submissions visible to ``op`` until it ends (a hook)."""
 
     # -- what users ask for --------------------------------------------------------------
 

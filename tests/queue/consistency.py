@@ -15,31 +15,30 @@ from mesos_wm.queue.states import (
 )
 
 
+def _waiting(queue: TaskQueue) -> list[tuple[str, str, str]]:
+    return queue._transact(queue._waiting_submissions, None, write=False, drain=False)
+
+
 def intake_ids(queue: TaskQueue) -> list[str]:
-    """Return the ids waiting in the intake, in submission order, without expanding them."""
-    return queue._read(
-        lambda tx: [r[0] for r in tx.all("SELECT workflow_id FROM intake ORDER BY at, seq")],
-        drain=False,
-    )
+    """Return the ids waiting in the intake (or the SQLite journal), in submission order,
+    without expanding them."""
+    return [wid for wid, _digest, _doc in _waiting(queue)]
 
 
 def check_intake(queue: TaskQueue) -> list[str]:
-    """Check, without expanding, that no id is both in the intake and in ``workflows`` and
-    that every intake row decodes; returns the ids waiting."""
+    """Check, without expanding, that no id waits twice or is both waiting and in
+    ``workflows``, and that every waiting document decodes; returns the ids waiting."""
     from mesos_wm.queue.prepare import decode
 
-    rows, both = queue._read(
-        lambda tx: (
-            tx.all("SELECT workflow_id, digest, doc FROM intake"),
-            tx.all("SELECT i.workflow_id FROM intake i JOIN workflows w"
-                   " ON w.workflow_id = i.workflow_id"),
-        ),
-        drain=False,
-    )
-    assert both == [], both
+    rows = _waiting(queue)
+    ids = [r[0] for r in rows]
+    assert len(ids) == len(set(ids)), ids
+    expanded = {r[0] for r in queue._read(lambda tx: tx.all("SELECT workflow_id FROM workflows"),
+                                          drain=False)}
+    assert expanded.isdisjoint(ids), sorted(expanded.intersection(ids))
     for wid, digest, doc in rows:
         assert decode(digest, doc).workflow_id == wid
-    return sorted(r[0] for r in rows)
+    return sorted(ids)
 
 
 def check_consistency(queue: TaskQueue, *, index: bool = True) -> None:

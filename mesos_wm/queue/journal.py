@@ -1,0 +1,400 @@
+"""A durable, append-only journal of records in pre-allocated, recycled segment files.
+
+Theory of operation
+-------------------
+The journal is a directory: a ``control`` file and segment files ``<number>.seg`` of
+``segment_size`` bytes each, written full of zeros (and synced) when they are created, so
+that appending later only overwrites blocks the file system has already allocated.  A
+record lives at a **position** (``segment number * segment_size + offset``) and is framed
+as ``length (4) | crc32 (4) | position (8) | payload``; the CRC covers the length, the
+position and the payload.  A record is valid only at the position it names, so zeros, a
+torn (partly written) record, and the old records of a recycled segment all read as "not
+a record here": the journal ends at the first position without a valid record.  A record
+never spans segments: when the next one does not fit, the writer puts a *switch* marker
+(length ``0xFFFFFFFF``) where it would have gone (nothing, when fewer than 16 bytes are
+left) and continues at the start of the next segment.
+
+Appending: the segment is opened with ``O_DSYNC``, so ``pwrite`` returns once the record
+is on stable storage (for an overwrite of allocated blocks that is one data write, no
+metadata).  Appenders of every process serialize on an exclusive ``flock`` of ``control``,
+which also holds two hints, read and written under that lock: ``end`` (where the next
+record goes, written after each append) and ``folded`` (everything before it has been
+consumed by the reader and may be recycled).  Neither hint is synced: ``end`` only ever
+lags the durable records (an appender killed between its write and the hint, or a power
+loss), so :meth:`Journal.end` checks for valid records from the hint on, syncs any it finds
+and moves the hint; ``folded`` only ever lags the consumer's own durable record of it.
+
+Segments: when the writer needs the next segment and none exists under that name, it
+renames the oldest fully folded segment to it (recycling; the directory is synced before
+the first record goes in), or creates one.  Fully folded segments beyond ``spare`` are
+deleted.  Nothing before ``folded`` is ever read again, and nothing at or after it is
+recycled, so readers read without the lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from mesos_wm.errors import StoreError
+
+DEFAULT_SEGMENT_SIZE = 16 << 20
+HEADER_SIZE = 16
+_MAGIC = b"MWMJRNL1"
+_CONTROL = struct.Struct("<8sQQQ")  # magic, segment size, end hint, folded hint
+_END_AT, _FOLDED_AT = 16, 24
+_HEADER = struct.Struct("<IIQ")  # payload length, crc32, position
+_FRAME = struct.Struct("<IQ")  # what the crc covers before the payload
+_SWITCH = 0xFFFFFFFF
+_SUFFIX = ".seg"
+_ZEROS = bytes(1 << 20)
+
+
+class RecordTooLarge(ValueError):
+    """A record does not fit in one segment."""
+
+
+class Journal:
+    """One journal directory, opened by one process (several may open the same one).
+
+    Args:
+        directory: the journal's directory (created if missing).
+        segment_size: the size of new journals' segments (an existing journal keeps its own).
+        spare: fully folded segments kept for recycling.
+        durable: write records with ``O_DSYNC`` (else they survive a crash of the
+            process, not of the machine).
+
+    Raises:
+        StoreError: the directory cannot be used, or ``control`` is not a journal's.
+    """
+
+    def __init__(
+        self, directory: str, *, segment_size: int = DEFAULT_SEGMENT_SIZE, spare: int = 2,
+        durable: bool = True,
+    ) -> None:
+        if segment_size < 4096 or segment_size % 4096:
+            raise ValueError("segment_size must be a positive multiple of 4096")
+        self.directory = directory
+        self.spare = spare
+        self._sync_flag = os.O_DSYNC if durable else 0
+        self._held = 0
+        self._write: tuple[int, int] | None = None
+        try:
+            if not os.path.isdir(directory):
+                os.makedirs(directory, exist_ok=True)
+                _sync_dir(os.path.dirname(os.path.abspath(directory)))
+            self._dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+            self._fd = os.open(os.path.join(directory, "control"), os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(f"cannot open the submission journal {directory!r}: {exc}") from exc
+        try:
+            with self.locked():
+                self.segment_size = self._init_control(segment_size)
+        except BaseException:
+            self.close()
+            raise
+
+    def _init_control(self, segment_size: int) -> int:
+        raw = os.pread(self._fd, _CONTROL.size, 0)
+        if len(raw) < _CONTROL.size or raw[:8] == bytes(8):
+            os.pwrite(self._fd, _CONTROL.pack(_MAGIC, segment_size, 0, 0), 0)
+            os.fdatasync(self._fd)
+            os.fsync(self._dir_fd)
+            return segment_size
+        magic, size, _end, _folded = _CONTROL.unpack(raw)
+        if magic != _MAGIC or size < 4096 or size % 4096:
+            raise StoreError(f"{self.directory!r} does not hold a submission journal")
+        return int(size)
+
+    # -- locking and hints -----------------------------------------------------------------
+
+    def lock(self) -> None:
+        """Take the journal's exclusive lock (re-entrant within this object)."""
+        if not self._held:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        self._held += 1
+
+    def unlock(self) -> None:
+        """Release one :meth:`lock`."""
+        self._held -= 1
+        if not self._held:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the journal's exclusive lock (re-entrant within this object)."""
+        self.lock()
+        try:
+            yield
+        finally:
+            self.unlock()
+
+    def hints(self) -> tuple[int, int]:
+        """Return the ``end`` and ``folded`` hints (under a shared lock unless held)."""
+        if self._held:
+            return self._hints()
+        fcntl.flock(self._fd, fcntl.LOCK_SH)
+        try:
+            return self._hints()
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def _hints(self) -> tuple[int, int]:
+        _magic, _size, end, folded = _CONTROL.unpack(os.pread(self._fd, _CONTROL.size, 0))
+        return int(end), int(folded)
+
+    def set_folded(self, position: int) -> None:
+        """Record (locked) that everything before ``position`` has been consumed."""
+        with self.locked():
+            if position > self._hints()[1]:
+                os.pwrite(self._fd, struct.pack("<Q", position), _FOLDED_AT)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def end(self, floor: int = 0) -> int:
+        """Return (locked) the position after the last durable record.
+
+        Valid records after the ``end`` hint (left by an appender that died before moving
+        it) are synced and the hint is moved past them.
+
+        Args:
+            floor: a position known to be at or before the end (the consumer's folded
+                position), in case the hint was lost.
+        """
+        return self.tail(floor)[0]
+
+    def recover(self, floor: int) -> int:
+        """Return (locked) the end found by reading every record from ``floor`` (the
+        consumer's folded position) on, whatever the ``end`` hint says, and set the hint.
+
+        For opening: a hint can only be ahead of the records if a file was damaged."""
+        return self.tail(floor, verify=True)[0]
+
+    def tail(self, floor: int = 0, *, verify: bool = False) -> tuple[int, int]:
+        """Return (locked) :meth:`end` and the ``folded`` hint."""
+        with self.locked():
+            hint, folded = self._hints()
+            start = self._normal(floor if verify else max(hint, floor))
+            if not verify and self._nothing_at(start):
+                end = start
+            else:
+                end = start
+                for _pos, _payload, after in self._scan(start, None):
+                    end = after
+                for segno in range(start // self.segment_size, end // self.segment_size + 1):
+                    fd = self._open(segno, write=False)
+                    if fd is not None:
+                        os.fdatasync(fd)
+                        os.close(fd)
+            if end != hint:
+                os.pwrite(self._fd, struct.pack("<Q", end), _END_AT)
+            return end, folded
+
+    def _nothing_at(self, pos: int) -> bool:
+        """Tell cheaply whether no record can start at ``pos`` (the common case of an
+        up-to-date hint in the segment being written)."""
+        segno, off = divmod(pos, self.segment_size)
+        if self._write is None or self._write[0] != segno:
+            return False
+        header = os.pread(self._write[1], HEADER_SIZE, off)
+        return len(header) < HEADER_SIZE or _HEADER.unpack(header)[2] != pos
+
+    def read(self, start: int, stop: int) -> list[tuple[int, bytes]]:
+        """Return the records (position, payload) from ``start`` up to ``stop`` (an end
+        returned by :meth:`end`), in order.
+
+        Raises:
+            StoreError: a record before ``stop`` is missing or damaged.
+        """
+        out: list[tuple[int, bytes]] = []
+        last = self._normal(start)
+        if last >= stop:
+            return out
+        for pos, payload, after in self._scan(last, stop):
+            out.append((pos, payload))
+            last = after
+            if after >= stop:
+                break
+        if last != stop:
+            raise StoreError(f"the submission journal {self.directory!r} is damaged at "
+                             f"position {last} (expected records up to {stop})")
+        return out
+
+    def _scan(self, start: int, stop: int | None) -> Iterator[tuple[int, bytes, int]]:
+        """Yield (position, payload, next position) of the valid records from ``start``."""
+        size = self.segment_size
+        pos = start
+        fds: dict[int, int | None] = {}
+        try:
+            while stop is None or pos < stop:
+                segno, off = divmod(pos, size)
+                if self._write is not None and self._write[0] == segno:
+                    fd: int | None = self._write[1]
+                else:
+                    if segno not in fds:
+                        fds[segno] = self._open(segno, write=False)
+                    fd = fds[segno]
+                if fd is None:
+                    return
+                header = os.pread(fd, HEADER_SIZE, off)
+                if len(header) < HEADER_SIZE:
+                    return
+                length, crc, where = _HEADER.unpack(header)
+                if where != pos:
+                    return
+                if length == _SWITCH:
+                    if crc != zlib.crc32(_FRAME.pack(length, where)):
+                        return
+                    pos = (segno + 1) * size
+                    continue
+                if off + HEADER_SIZE + length > size:
+                    return
+                payload = os.pread(fd, length, off + HEADER_SIZE)
+                if len(payload) < length or crc != zlib.crc32(
+                    payload, zlib.crc32(_FRAME.pack(length, where))
+                ):
+                    return
+                after = self._normal(pos + HEADER_SIZE + length)
+                yield pos, payload, after
+                pos = after
+        finally:
+            for fd in fds.values():
+                if fd is not None:
+                    os.close(fd)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def fits(self, payload_size: int) -> bool:
+        """Tell whether a record of this payload size fits in one segment."""
+        return HEADER_SIZE + payload_size <= self.segment_size - HEADER_SIZE
+
+    def append(self, end: int, payload: bytes) -> tuple[int, int]:
+        """Write (locked, at ``end`` as returned by :meth:`end`) one record durably.
+
+        Returns:
+            The record's position and the new end.
+
+        Raises:
+            RecordTooLarge: the payload does not fit in a segment.
+            OSError: the write failed (the record is not in the journal).
+        """
+        if not self.fits(len(payload)):
+            raise RecordTooLarge(f"a journal record of {len(payload)} bytes does not fit")
+        size = self.segment_size
+        segno, off = divmod(end, size)
+        record_size = HEADER_SIZE + len(payload)
+        self.lock()
+        try:
+            if off + record_size > size:
+                switch = _HEADER.pack(_SWITCH, zlib.crc32(_FRAME.pack(_SWITCH, end)), end)
+                _write_all(self._segment(segno), switch, off)
+                segno, off = segno + 1, 0
+                end = segno * size
+            frame = _FRAME.pack(len(payload), end)
+            header = _HEADER.pack(len(payload), zlib.crc32(payload, zlib.crc32(frame)), end)
+            _write_all(self._segment(segno), header + payload, off)
+            new_end = self._normal(end + record_size)
+            os.pwrite(self._fd, struct.pack("<Q", new_end), _END_AT)
+        finally:
+            self.unlock()
+        return end, new_end
+
+    def provide(self, position: int) -> None:
+        """Make sure (locked) the segment that ``position`` falls in exists, so the first
+        append there does not pay for creating it."""
+        with self.locked():
+            self._segment(self._normal(position) // self.segment_size)
+
+    def _normal(self, pos: int) -> int:
+        """Move a position too close to its segment's end for a header to the next one."""
+        off = pos % self.segment_size
+        return pos - off + self.segment_size if off + HEADER_SIZE > self.segment_size else pos
+
+    def _segment(self, segno: int) -> int:
+        """Return the write descriptor of a segment, providing the segment if needed."""
+        if self._write is not None:
+            if self._write[0] == segno:
+                return self._write[1]
+            os.close(self._write[1])
+            self._write = None
+        fd = self._open(segno, write=True)
+        if fd is None:
+            self._provide(segno)
+            fd = self._open(segno, write=True)
+            if fd is None:
+                raise FileNotFoundError(self._path(segno))
+        self._write = (segno, fd)
+        return fd
+
+    def _provide(self, segno: int) -> None:
+        """Create segment ``segno`` by recycling a fully folded segment, or anew."""
+        size = self.segment_size
+        folded = self._hints()[1]
+        done = sorted(n for n in self.segments() if (n + 1) * size <= folded and n < segno)
+        target = self._path(segno)
+        if done:
+            os.rename(self._path(done[0]), target)
+            for n in done[1:-self.spare] if self.spare else done[1:]:
+                os.unlink(self._path(n))
+        else:
+            temp = target + ".new"
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                for start in range(0, size, len(_ZEROS)):
+                    _write_all(fd, _ZEROS[: min(len(_ZEROS), size - start)], start)
+                os.fdatasync(fd)
+            finally:
+                os.close(fd)
+            os.rename(temp, target)
+        os.fsync(self._dir_fd)
+
+    def segments(self) -> list[int]:
+        """Return the numbers of the segment files present."""
+        out = []
+        for name in os.listdir(self.directory):
+            if name.endswith(_SUFFIX):
+                try:
+                    out.append(int(name[: -len(_SUFFIX)], 16))
+                except ValueError:
+                    continue
+        return sorted(out)
+
+    def _path(self, segno: int) -> str:
+        return os.path.join(self.directory, f"{segno:016x}{_SUFFIX}")
+
+    def _open(self, segno: int, *, write: bool) -> int | None:
+        flags = os.O_RDWR | self._sync_flag if write else os.O_RDONLY
+        try:
+            return os.open(self._path(segno), flags)
+        except FileNotFoundError:
+            return None
+
+    def close(self) -> None:
+        """Close the files (idempotent)."""
+        if self._write is not None:
+            os.close(self._write[1])
+            self._write = None
+        for name in ("_fd", "_dir_fd"):
+            fd = getattr(self, name, None)
+            if fd is not None:
+                os.close(fd)
+                setattr(self, name, None)
+
+
+def _write_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
+
+
+def _sync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
