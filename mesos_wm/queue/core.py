@@ -285,7 +285,7 @@ class QueueCore(abc.ABC):
         def load(tx: Tx) -> tuple[Any, ...]:
             shapes = tx.all("SELECT id, digest, doc FROM shapes")
             index = ReadyIndex()
-            index.load(reads.ready_rows(tx), ordered=True)
+            index.load_columns(reads.ready_columns(tx))
             timed = reads.timed_rows(tx)
             names = reads.workflow_names(tx, index.workflow_rows())
             seq = one(tx, "SELECT COALESCE(MAX(seq), 0) FROM changes")

@@ -33,6 +33,9 @@ class Tx(Protocol):
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a statement and return every row."""
 
+    def columns(self, sql: str, params: Sequence[Any] = ()) -> list[list[Any]]:
+        """Run a query and return its result column by column (empty without rows)."""
+
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run a statement and return the number of rows changed."""
 

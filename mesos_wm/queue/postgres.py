@@ -60,6 +60,9 @@ class _PostgresTx:
             cur.execute(_convert(sql, self._cache), params)
             return cur.fetchall() if cur.description is not None else []
 
+    def columns(self, sql: str, params: Sequence[Any] = ()) -> list[list[Any]]:
+        return [list(column) for column in zip(*self.all(sql, params), strict=True)]
+
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         with self._conn.cursor() as cur:
             cur.execute(_convert(sql, self._cache), params)

@@ -11,7 +11,7 @@ from typing import Any
 from mesos_wm.errors import TaskNotFound, WorkflowNotFound
 from mesos_wm.queue.db import Tx, chunks, marks, one
 from mesos_wm.queue.model import TaskShape
-from mesos_wm.queue.ready import Row, matching_order
+from mesos_wm.queue.ready import ReadyColumns, Row, matching_order
 from mesos_wm.queue.records import (
     ActiveAttempt,
     AttemptRecord,
@@ -231,6 +231,17 @@ def ready_rows(tx: Tx, wf: int | None = None) -> list[Row]:
         sql, params = sql + " AND t.wf = ?", [wf]
     rows: list[Any] = tx.all(sql + READY_ORDER, params)
     return rows
+
+
+def ready_columns(tx: Tx) -> ReadyColumns:
+    """Return every QUEUED task as ready-index columns in matching order (one ordered scan
+    of the ``tasks_queued`` index, split into columns without keeping a row per task)."""
+    out = ReadyColumns()
+    columns = tx.columns(READY_SQL + READY_ORDER)
+    if columns:
+        (out.keys, out.wfs, out.names, out.shapes, out.prios, out.attempts,
+         out.queued) = columns
+    return out
 
 
 def timed_rows(tx: Tx, wf: int | None = None) -> list[tuple[int, float]]:

@@ -17,7 +17,7 @@ from array import array
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from operator import itemgetter, neg
+from operator import neg
 from typing import Any
 
 from mesos_wm.queue.model import TaskShape
@@ -177,8 +177,6 @@ class ReadyIndex:
     def load(self, rows: Sequence[Row], *, ordered: bool = False) -> None:
         """Replace the contents with ``rows``.
 
-        Builds the arrays column by column, which is much faster than :meth:`add` per row.
-
         Args:
             rows: the entries.
             ordered: they are already in matching order (priority desc, queued_at, key);
@@ -187,26 +185,40 @@ class ReadyIndex:
         Raises:
             ValueError: a key appears twice.
         """
-        self._reset()
-        if not rows:
-            return
         if not ordered:
             rows = sorted(rows, key=matching_order)
-        n = len(rows)
-        keys, wfs, names, shapes, prios, attempts, queued = (
-            list(map(itemgetter(i), rows)) for i in range(7))
+        columns = ReadyColumns()
+        if rows:
+            (columns.keys, columns.wfs, columns.names, columns.shapes, columns.prios,
+             columns.attempts, columns.queued) = map(list, zip(*rows, strict=True))
+        self.load_columns(columns)
+
+    def load_columns(self, c: ReadyColumns) -> None:
+        """Replace the contents with entries given column by column, in matching order.
+
+        Builds the arrays a column at a time (no object per entry); the index takes
+        ownership of ``c.keys`` and ``c.names``.
+
+        Raises:
+            ValueError: a key appears twice.
+        """
+        self._reset()
+        keys, prios = c.keys, c.prios
+        n = len(keys)
+        if not n:
+            return
         self._key = keys
-        self._wf = _column("q", wfs)
-        self._names = names
-        self._shape = _column("i", shapes)
+        self._wf = _column("q", c.wfs)
+        self._names = c.names
+        self._shape = _column("i", c.shapes)
         self._prio = _column("i", prios)
-        self._attempts = _column("i", attempts)
-        self._queued = array("d", queued)
+        self._attempts = _column("i", c.attempts)
+        self._queued = array("d", c.queued)
         self._alive = bytearray(b"\x01") * n
         self._slot = dict(zip(keys, range(n), strict=True))
         if len(self._slot) != n:
             raise ValueError("duplicate keys in the ready rows")
-        self._per_workflow = dict(Counter(wfs))
+        self._per_workflow = dict(Counter(c.wfs))
         start = 0
         while start < n:  # priorities are descending: one bisection per priority
             prio = prios[start]

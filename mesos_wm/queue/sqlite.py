@@ -39,6 +39,7 @@ from mesos_wm.queue.submissions import FOLDED_KEY, Submissions, Taken
 _SYNC = {"full": "FULL", "normal": "NORMAL", "extra": "EXTRA"}
 _TABLES = frozenset({"workflows", "tasks", "shapes"})
 _POLL = 0.05
+_COLUMN_CHUNK = 256
 JOURNAL_SUFFIX = "-submits"
 _LOOKUP = (
     "SELECT digest, state FROM workflows WHERE workflow_id = ?"
@@ -100,6 +101,18 @@ class _SqliteTx:
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._conn.execute(sql, params).fetchall()
+
+    def columns(self, sql: str, params: Sequence[Any] = ()) -> list[list[Any]]:
+        cursor = self._conn.execute(sql, params)
+        part = cursor.fetchmany(_COLUMN_CHUNK)
+        if not part:
+            return []
+        out: list[list[Any]] = [[] for _ in part[0]]
+        while part:  # small pieces: their row tuples die young, so the cyclic GC stays idle
+            for column, values in zip(out, zip(*part, strict=True), strict=True):
+                column.extend(values)
+            part = cursor.fetchmany(_COLUMN_CHUNK)
+        return out
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self._conn.execute(sql, params).rowcount

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tracemalloc
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -108,3 +109,28 @@ def test_timers() -> None:
     assert timers.pop_due(45.0) == [] and 1 in timers
     timers.load([(7, 1.0)])
     assert timers.pop_due(1.0) == [7] and timers.next_time() is None
+
+
+def test_loading_columns_in_matching_order_equals_adding_rows() -> None:
+    from mesos_wm.queue.ready import ReadyColumns, matching_order
+
+    rows = sorted([row(k, k % 3 - 1, wf=1 + k % 2) for k in range(1, 200)], key=matching_order)
+    added, loaded = make(), make()
+    for r in rows:
+        added.add(r)
+    columns = ReadyColumns()
+    columns.extend(rows)
+    loaded.load_columns(columns)
+    assert loaded.rows() == added.rows() == rows
+    assert sorted(loaded.workflow_rows()) == [1, 2]
+    assert loaded.remove(rows[0][0]) and added.remove(rows[0][0]) and rows[0][0] not in loaded
+    for wf in (1, 2):
+        assert sorted(loaded.keys_of_workflow(wf)) == sorted(added.keys_of_workflow(wf))
+    assert loaded.rows() == added.rows() == rows[1:]
+    empty = make()
+    empty.load_columns(ReadyColumns())
+    assert len(empty) == 0 and empty.rows() == []
+    twice = ReadyColumns()
+    twice.extend([row(1), row(1)])
+    with pytest.raises(ValueError, match="duplicate"):
+        make().load_columns(twice)
