@@ -1,19 +1,27 @@
 """Benchmarks of the durable task queue (SQLite), each against a peer in the same run.
 
 1. Durable submit, one caller: one-task workflows, one ``submit`` each, against Huey's
-   ``SqliteHuey`` enqueueing as many tasks, at equal durability: both in WAL mode with
-   ``synchronous=FULL`` (every call returns after its commit was fsynced: it survives power
-   loss; Huey ``fsync=True``).  The two run interleaved, one call of each in turn, so drifts
-   of the shared machine hit both alike; 100,000 tasks each unless a slow disk would take
-   more than the time budget (the count is reported).  ``submit_vs_huey`` = Huey's time /
-   ours (target >= 1.5).  A submit commits one intake row; its expansion into task rows happens
-   at the next read, so each round ends with one (``ready_count``), timed apart:
-   ``submit_vs_huey_with_expansion`` charges it to ours.  ``bare_commit_us`` is a raw
-   ``sqlite3`` transaction inserting one row into a one-B-tree table at the same settings,
-   timed in the same rounds: no design that commits once per call can beat it.
+   ``SqliteHuey`` enqueueing as many tasks, at equal durability: every call returns only
+   once its submission survives power loss (Huey ``fsync=True``: WAL mode with
+   ``synchronous=FULL``, every call commits and fsyncs the WAL; ours ``synchronous=FULL``).
+   A ``submit`` of ours appends one framed record (length, CRC32, position, the workflow's
+   document) to the store's submission journal, ``<db>-submits/``: segment files written
+   full of zeros when created and recycled once folded, opened with ``O_DSYNC``, so the
+   call costs one data write to an already allocated block instead of a WAL append and its
+   fsync.  The two run interleaved, one call of each in turn, so drifts of the shared
+   machine hit both alike; 100,000 tasks each unless a slow disk would take more than the
+   time budget (the count is reported).  ``submit_vs_huey`` = Huey's time / ours (target
+   >= 1.5).  The journal is folded into task rows at the next read, so each round ends with
+   one (``ready_count``), timed apart: ``submit_vs_huey_with_expansion`` charges it to ours.
+   Also timed in the same rounds, every 10th call: ``bare_commit_us``, a raw ``sqlite3``
+   transaction inserting one row into a one-B-tree table at the same settings (what any
+   design that commits to SQLite once per call costs at least), and ``journal_append_us``,
+   a bare :class:`~mesos_wm.queue.journal.Journal` append of a record of the same size
+   (the journal's own per-call cost, without checking and encoding the workflow).
 2. The same at process-crash durability: both ``synchronous=NORMAL`` in WAL mode (a commit
    survives any crash of the process, not of the machine; Huey's ``fsync=False`` would be
-   ``synchronous=OFF``, so its connection is set to NORMAL instead).
+   ``synchronous=OFF``, so its connection is set to NORMAL instead); our journal then
+   writes without ``O_DSYNC`` (and syncs the database before recycling a segment).
 3. Batched submit: 100 workflows x 1,000 tasks (half with a dependency) in one
    ``submit_many``, against raw ``sqlite3`` ``executemany`` of exactly the same rows into
    the same schema in one transaction, both ``synchronous=FULL``.
@@ -21,8 +29,10 @@
 4. Ready-index memory at 1,000,000 queued tasks, measured with tracemalloc, against a dict
    per task holding the same fields.  ``bytes_per_task`` (target <= 300).
 5. Recovery: reopening a store with 100,000 queued and 10,000 running tasks (``open``
-   rebuilds the ready index), against a raw ``SELECT`` of the same columns of those
-   110,000 rows on a fresh connection.  ``recovery_vs_raw_select`` = ours / raw (target
+   rebuilds the ready index: one ordered scan of the QUEUED rows, fetched in small pieces
+   and split into columns, from which the index's arrays are built), against a raw
+   ``SELECT`` of the same columns of those 110,000 rows (``fetchall``) on a fresh
+   connection.  ``recovery_vs_raw_select`` = ours / raw (target
    <= 1.2).  Also reported: against selecting only the 100,000 QUEUED rows recovery reads
    (which the same covering index serves), and against the old ``SELECT *``.
 
@@ -39,6 +49,7 @@ import argparse
 import gc
 import json
 import os
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -48,7 +59,11 @@ from pathlib import Path
 from typing import Any
 
 from mesos_wm.queue import Resources, TaskDef, TaskQueue, TaskShape, Workflow
+from mesos_wm.queue.journal import Journal
+from mesos_wm.queue.prepare import ShapeMemo, prepare
 from mesos_wm.queue.ready import ReadyIndex
+from mesos_wm.queue.states import WorkflowState
+from mesos_wm.queue.submissions import encode
 
 SHAPE = TaskShape(resources=Resources(cpus=1.0, mem=512.0))
 
@@ -64,6 +79,7 @@ def sqlite_url(path: Path, synchronous: str) -> str:
 def remove_db(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(f"{path}-submits", ignore_errors=True)
 
 
 # -- 1. one caller -------------------------------------------------------------------------
@@ -87,13 +103,20 @@ def single_caller(tmp: Path, n: int, budget: float, durable: bool) -> dict[str, 
     bare.execute("PRAGMA journal_mode = WAL")
     bare.execute(f"PRAGMA synchronous = {sync}")
     bare.execute("CREATE TABLE intake (id TEXT PRIMARY KEY, doc TEXT) WITHOUT ROWID")
+    journal_dir = tmp / f"bare_journal_{sync}"
+    shutil.rmtree(journal_dir, ignore_errors=True)
+    journal = Journal(str(journal_dir), durable=durable)
+    journal.provide(0)
+    sample = prepare(Workflow("w0", (TaskDef("t", "COMMAND", shape=SHAPE, command="true"),)),
+                     ShapeMemo())
+    record = encode(sample, 0.0, WorkflowState.SCHEDULED, {})  # one submit's record
 
     @huey.task()
     def job(i: int) -> int:
         return i
 
     per_round = min(1000, n)
-    ours = expansion = theirs = bare_time = 0.0
+    ours = expansion = theirs = bare_time = journal_time = 0.0
     done = bare_done = 0
     doc = "x" * 150
     clock = time.perf_counter
@@ -118,6 +141,10 @@ def single_caller(tmp: Path, n: int, budget: float, durable: bool) -> dict[str, 
                 bare.execute("INSERT INTO intake VALUES (?, ?)", (f"w{bare_done}", doc))
                 bare.execute("COMMIT")
                 bare_time += clock() - start
+                start = clock()
+                with journal.locked():
+                    journal.append(journal.end(), record)
+                journal_time += clock() - start
                 bare_done += 1
         start = clock()
         queue.ready_count()
@@ -127,8 +154,10 @@ def single_caller(tmp: Path, n: int, budget: float, durable: bool) -> dict[str, 
     queue.close()
     huey.storage.close()
     bare.close()
+    journal.close()
     return {"tasks": done, "ours_us": ours / done * 1e6, "expansion_us": expansion / done * 1e6,
             "huey_us": theirs / done * 1e6, "bare_commit_us": bare_time / bare_done * 1e6,
+            "journal_append_us": journal_time / bare_done * 1e6,
             "ratio": theirs / ours, "ratio_with_expansion": theirs / (ours + expansion),
             "huey_settings": f"journal_mode={huey_journal}, synchronous={huey_sync}"}
 
@@ -309,6 +338,7 @@ def main() -> None:
         "expansion_us": round(full["expansion_us"], 1),
         "huey_enqueue_us": round(full["huey_us"], 1),
         "bare_commit_us": round(full["bare_commit_us"], 1),
+        "journal_append_us": round(full["journal_append_us"], 1),
         "huey_vs_bare_commit": round(full["huey_us"] / full["bare_commit_us"], 3),
         "submit_vs_huey_process_crash_durability": round(fast["ratio"], 3),
         "submit_vs_huey_process_crash_durability_with_expansion":
@@ -318,6 +348,7 @@ def main() -> None:
         "expansion_normal_us": round(fast["expansion_us"], 1),
         "huey_enqueue_normal_us": round(fast["huey_us"], 1),
         "bare_commit_normal_us": round(fast["bare_commit_us"], 1),
+        "journal_append_normal_us": round(fast["journal_append_us"], 1),
         "huey_vs_bare_commit_process_crash_durability":
             round(fast["huey_us"] / fast["bare_commit_us"], 3),
         "batched_vs_raw": round(batch["ratio"], 3),
@@ -331,9 +362,10 @@ def main() -> None:
         "recovery_s": round(rec["ours_s"], 4),
         "raw_select_s": round(rec["raw_same_columns_s"], 4),
         "settings": {
-            "submit": "ours journal_mode=wal, synchronous=FULL; huey fsync=True ("
-                      + full["huey_settings"] + ")",
-            "submit_process_crash_durability": "ours journal_mode=wal, synchronous=NORMAL;"
+            "submit": "ours journal_mode=wal, synchronous=FULL, submission journal O_DSYNC;"
+                      " huey fsync=True (" + full["huey_settings"] + ")",
+            "submit_process_crash_durability": "ours journal_mode=wal, synchronous=NORMAL,"
+                                               " submission journal without O_DSYNC;"
                                                " huey " + fast["huey_settings"],
             "batched": "both journal_mode=wal, synchronous=FULL, one transaction",
             "recovery": "reopen with synchronous=FULL; raw: fresh sqlite3 connection",
