@@ -1,4 +1,7 @@
-"""The write-ahead intake of single submissions.
+"""The write-ahead intake of single submissions: a table on PostgreSQL (and in an SQLite
+``:memory:`` store); an SQLite file uses its submission journal instead
+(:mod:`~mesos_wm.queue.submissions`), and expands this table only when an older version
+left rows in it.
 
 Theory of operation
 -------------------

@@ -19,6 +19,9 @@ with ``executemany``); history and change rows number themselves.
 - ``intake``: single submissions waiting to be expanded into the tables above, one row
   each (see :mod:`~mesos_wm.queue.intake`): the workflow's document, its digest, first
   state, submission time and an ordering stamp; one B-tree (``WITHOUT ROWID`` on SQLite).
+  An SQLite file keeps single submissions in its journal instead
+  (:mod:`~mesos_wm.queue.submissions`) and notes in ``meta`` (``journal_folded``) how far
+  the journal has been folded into the tables.
 
 Version 2 added ``intake``, replaced the ``tasks_ready`` index and changed how digests
 are computed; a version 1 store is

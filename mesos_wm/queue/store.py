@@ -101,10 +101,11 @@ class TaskQueue(QueueCore, abc.ABC):
     def submit(self, workflow: Workflow, *, now: float | None = None) -> SubmitResult:
         """Add a workflow atomically; submitting the same content again is a no-op.
 
-        The workflow is checked in memory and committed as one row of the store's intake
-        (durable when this returns); it is expanded into its task rows by the next read or
-        transition of any process (see :mod:`~mesos_wm.queue.intake`).  Listeners hear of
-        its ready tasks at once.
+        The workflow is checked in memory and made durable in one small write: one record
+        appended to the submission journal of an SQLite file
+        (:mod:`~mesos_wm.queue.submissions`), one row of the intake table on PostgreSQL
+        (:mod:`~mesos_wm.queue.intake`).  It is expanded into its task rows by the next
+        read or transition of any process.  Listeners hear of its ready tasks at once.
 
         Args:
             workflow: the workflow.
