@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from mesos_wm.drivers.detector import MasterDetector, StaticDetector, make_detector
-from mesos_wm.drivers.events import Disconnected
+from mesos_wm.drivers.events import Disconnected, Updates
 from mesos_wm.drivers.executor import ExecutorDriver, ExecutorDriverEvent, ExecutorHandler
 from mesos_wm.drivers.executor_env import ExecutorEnvironment, parse_duration
 from mesos_wm.drivers.master import HttpMaster, ZooKeeperMaster, parse_master
@@ -29,6 +29,7 @@ __all__ = [
     "MasterDetector",
     "SchedulerDriver",
     "StaticDetector",
+    "Updates",
     "ZooKeeperMaster",
     "make_detector",
     "parse_duration",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Disconnected"]
+from mesos_wm.wire.scheduler_events import Update
+
+__all__ = ["Disconnected", "Updates"]
 
 
 @dataclass(frozen=True)
@@ -16,3 +18,15 @@ class Disconnected:
     """
 
     reason: str
+
+
+@dataclass(frozen=True)
+class Updates:
+    """UPDATE events that arrived back to back, handed over at once (only to a scheduler
+    driver made with ``batch_updates=True``), so the handler can store them together.
+
+    Attributes:
+        updates: the updates, in stream order (at least one).
+    """
+
+    updates: tuple[Update, ...]

@@ -41,7 +41,7 @@ import aiohttp
 
 from mesos_wm.drivers._waiting import wait_any
 from mesos_wm.drivers.detector import MasterDetector, make_detector
-from mesos_wm.drivers.events import Disconnected
+from mesos_wm.drivers.events import Disconnected, Updates
 from mesos_wm.drivers.scheduler_api import CallBuilder, SchedulerCalls
 from mesos_wm.drivers.transport import (
     HttpOptions,
@@ -66,14 +66,21 @@ from mesos_wm.wire.recordio import DEFAULT_MAX_RECORD_SIZE, RecordIODecoder
 from mesos_wm.wire.scheduler_events import Error, SchedulerEvent, Subscribed, Update
 from mesos_wm.wire.session import Backoff, SchedulerSession, SessionState
 
-__all__ = ["SCHEDULER_PATH", "Disconnected", "DriverEvent", "EventHandler", "SchedulerDriver"]
+__all__ = [
+    "SCHEDULER_PATH",
+    "Disconnected",
+    "DriverEvent",
+    "EventHandler",
+    "SchedulerDriver",
+    "Updates",
+]
 
 logger = logging.getLogger(__name__)
 
 SCHEDULER_PATH = "/api/v1/scheduler"
 
 
-DriverEvent = SchedulerEvent | Disconnected
+DriverEvent = SchedulerEvent | Disconnected | Updates
 EventHandler = Callable[[DriverEvent], Awaitable[None]]
 
 
@@ -105,6 +112,9 @@ class SchedulerDriver(SchedulerCalls):
         max_record_size: the largest event accepted, in bytes.
         suppressed_roles: roles to subscribe with offers suppressed.
         tls: for ``zk://`` masters, reach the detected leader over https.
+        batch_updates: hand UPDATE events that are already read from the stream back to
+            back to the handler at once, as one :class:`~mesos_wm.drivers.events.Updates`
+            (instead of one :class:`~mesos_wm.wire.scheduler_events.Update` each).
 
     Raises:
         ValueError: a ``secret`` without a ``principal``, or a master URL that cannot be
@@ -133,6 +143,7 @@ class SchedulerDriver(SchedulerCalls):
         max_record_size: int = DEFAULT_MAX_RECORD_SIZE,
         suppressed_roles: Iterable[str] = (),
         tls: bool = False,
+        batch_updates: bool = False,
     ) -> None:
         if secret is not None and principal is None:
             raise ValueError("a secret needs a principal (HTTP Basic authentication)")
@@ -164,6 +175,7 @@ class SchedulerDriver(SchedulerCalls):
             self._session.note_suppressed(suppressed_roles)
         self._clock = clock or time.monotonic
         self._auto_acknowledge = auto_acknowledge
+        self._batch_updates = batch_updates
         self._call_retries = call_retries
         self._max_record_size = max_record_size
         self._stream_http: aiohttp.ClientSession | None = None
@@ -442,10 +454,8 @@ class SchedulerDriver(SchedulerCalls):
                     raise SubscriptionLost(
                         "the master closed the event stream" + (cut if decoder.pending() else "")
                     )
-                for record in decoder.feed(chunk):
-                    await self._dispatch(scheduler_events.parse_event(record))
-                    if self._should_leave_stream():
-                        return
+                if not await self._dispatch_records(decoder.feed(chunk)):
+                    return
         except (HeartbeatTimeout, SubscriptionLost, RemoteProtocolError) as exc:
             if isinstance(exc, HeartbeatTimeout) and session.state is SessionState.SUBSCRIBED:
                 exc = HeartbeatTimeout(
@@ -453,6 +463,44 @@ class SchedulerDriver(SchedulerCalls):
                     f"({session.heartbeat_interval:g}s each)"
                 )
             await self._lost(exc)
+
+    async def _dispatch_records(self, records: list[bytes]) -> bool:
+        """Parse and deliver records in order; False when the driver must leave the stream."""
+        updates: list[Update] = []
+        for record in records:
+            try:
+                event = scheduler_events.parse_event(record)
+            except RemoteProtocolError:
+                if updates:
+                    await self._dispatch_updates(updates)
+                raise
+            if self._batch_updates and isinstance(event, Update):
+                updates.append(event)
+                continue
+            if updates:
+                await self._dispatch_updates(updates)
+                updates = []
+                if self._should_leave_stream():
+                    return False
+            await self._dispatch(event)
+            if self._should_leave_stream():
+                return False
+        if updates:
+            await self._dispatch_updates(updates)
+        return not self._should_leave_stream()
+
+    async def _dispatch_updates(self, updates: list[Update]) -> None:
+        session = self._session
+        session.event_received(self._clock())
+        await self._deliver(Updates(tuple(updates)))
+        if self._auto_acknowledge and self._failure is None:
+            for event in updates:
+                try:
+                    await self.acknowledge(event)
+                except MesosWmError as exc:
+                    logger.warning("could not acknowledge update of task %s: %s",
+                                   event.task_id, exc)
+        session.handled(self._clock())
 
     def _should_leave_stream(self) -> bool:
         return self._session.state is SessionState.STOPPED or self._interrupted is not None

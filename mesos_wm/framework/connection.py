@@ -89,7 +89,7 @@ class Connection:
         self.rt.driver = SchedulerDriver(
             master, info, self.handler, principal=cfg.principal, secret=cfg.secret,
             ca_file=cfg.ca_file, subscribe_timeout=cfg.subscribe_timeout,
-            give_up_after=cfg.give_up_after,
+            give_up_after=cfg.give_up_after, batch_updates=True,
         )
 
     async def _supervise(self, master: str | MasterDetector) -> None:

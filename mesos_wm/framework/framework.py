@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from mesos_wm.drivers.detector import MasterDetector
-from mesos_wm.drivers.events import Disconnected
+from mesos_wm.drivers.events import Disconnected, Updates
 from mesos_wm.drivers.scheduler import DriverEvent
 from mesos_wm.errors import MesosWmError, QueueError, SubscriptionLost
 from mesos_wm.framework.config import FrameworkConfig
@@ -362,7 +362,9 @@ class Framework:
 
     async def _dispatch(self, event: DriverEvent) -> None:
         rt = self.rt
-        if isinstance(event, Update):
+        if isinstance(event, Updates):
+            await self.updates.handle_many([u.status for u in event.updates])
+        elif isinstance(event, Update):
             await self.updates.handle(event.status)
         elif isinstance(event, Offers):
             if rt.subscribed:

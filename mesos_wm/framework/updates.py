@@ -4,15 +4,18 @@ Theory of operation
 -------------------
 For every UPDATE the framework
 
-1. applies it to the queue (:meth:`~mesos_wm.queue.TaskQueue.apply_status`, which
-   commits).  If that fails the update is **not** acknowledged: the agent sends it again.
+1. applies it to the queue (:meth:`~mesos_wm.queue.TaskQueue.apply_statuses`, which
+   commits).  Updates that arrived together (the driver hands over every UPDATE already
+   read from the stream at once) share one transaction, so a busy framework pays one
+   commit for many updates.  If that fails none of them is acknowledged: the agents send
+   them again.
    The end of an attempt the framework killed for a timeout is the task's failure, not
    an infrastructure loss, whatever reason Mesos gives: the timeout and Mesos's reason go
    into the message instead;
 2. acknowledges it, only now and only if it carries a uuid.  Acknowledgements go out in
    the background (at most ``ack_concurrency`` at once) so the next update does not wait
-   for the master's answer; the order that matters — commit, then acknowledge — holds for
-   each update;
+   for the master's answer, and the acknowledgements of one batch go out together; the
+   order that matters — commit, then acknowledge — holds for each update;
 3. kills the attempt if the queue says it must not be alive (cancelled task, old attempt,
    unknown task), starts or stops its staging and wall-time clocks, marks the ready set for
    a refresh when dependants were released or a retry was queued, forgets the homes on an
@@ -30,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from mesos_wm.errors import MesosWmError, QueueError
@@ -38,7 +41,7 @@ from mesos_wm.executor.launch import executor_id_for
 from mesos_wm.framework.runtime import Alive, Runtime
 from mesos_wm.framework.status import FollowUp, StatusEvent, StatusFields, follow_up, read_status
 from mesos_wm.framework.timeouts import Timeout
-from mesos_wm.queue.records import StatusOutcome
+from mesos_wm.queue.records import StatusOutcome, StatusUpdate
 
 __all__ = ["AGENT_GONE", "StatusCallback", "StatusHandler"]
 
@@ -68,36 +71,53 @@ class StatusHandler:
 
     async def handle(self, status: Mapping[str, Any]) -> None:
         """Commit one ``TaskStatus`` to the queue, acknowledge it, and act on the result."""
+        await self.handle_many((status,))
+
+    async def handle_many(self, statuses: Sequence[Mapping[str, Any]]) -> None:
+        """Commit ``TaskStatus`` messages that arrived together in one transaction, then
+        acknowledge them and act on the results, in order.
+
+        Nothing of the batch is acknowledged unless the whole batch was committed.
+        """
         rt = self.rt
-        fields = read_status(status)
         now = rt.clock()
-        rt.stats.updates += 1
-        if fields.uuid is None and not fields.terminal:
-            alive = rt.alive.get(fields.mesos_task_id)
-            if alive is not None and alive.state == fields.state:
-                return
-        message, reason = fields.message, fields.reason
-        why = rt.kill_reasons.get(fields.mesos_task_id) if fields.terminal else None
-        if why:
-            message = "; ".join(x for x in (why, message, reason) if x)
-            reason = None
-        try:
-            outcome = rt.queue.apply_status(
-                fields.mesos_task_id, fields.state, reason=reason, message=message,
-                exit_code=fields.exit_code, agent_id=fields.agent_id,
-                executor_id=fields.executor_id, data=fields.data, now=now)
-        except QueueError as exc:
-            log.error("could not store %s of %s (not acknowledged; Mesos resends it): %s",
-                      fields.state, fields.mesos_task_id, exc)
+        batch: list[tuple[Mapping[str, Any], StatusFields]] = []
+        updates: list[StatusUpdate] = []
+        for status in statuses:
+            fields = read_status(status)
+            rt.stats.updates += 1
+            if fields.uuid is None and not fields.terminal:
+                alive = rt.alive.get(fields.mesos_task_id)
+                if alive is not None and alive.state == fields.state:
+                    continue
+            message, reason = fields.message, fields.reason
+            why = rt.kill_reasons.get(fields.mesos_task_id) if fields.terminal else None
+            if why:
+                message = "; ".join(x for x in (why, message, reason) if x)
+                reason = None
+            batch.append((status, fields))
+            updates.append(StatusUpdate(fields.mesos_task_id, fields.state, reason, message,
+                                        fields.exit_code, fields.agent_id, fields.executor_id,
+                                        fields.data))
+        if not updates:
             return
-        except ValueError as exc:
-            log.warning("ignoring an update the queue cannot apply: %s", exc)
-            outcome = StatusOutcome(known=False, applied=False, note=str(exc))
-        up = follow_up(fields, outcome)
-        if up.acknowledge:
-            await self._acknowledge(status)
-        await self._after(fields, outcome, up, now)
-        await self._tell(StatusEvent.of(fields, outcome, now))
+        try:
+            outcomes = rt.queue.apply_statuses(updates, now=now)
+        except QueueError as exc:
+            log.error("could not store %d update(s) (not acknowledged; Mesos resends them): %s",
+                      len(updates), exc)
+            return
+        ups: list[FollowUp] = []
+        for (status, fields), outcome in zip(batch, outcomes, strict=True):
+            up = follow_up(fields, outcome)
+            ups.append(up)
+            if up.acknowledge:
+                await self._acknowledge(status)
+        for (_, fields), outcome, up in zip(batch, outcomes, ups, strict=True):
+            if outcome.error is not None:
+                log.warning("ignoring an update the queue cannot apply: %s", outcome.error)
+            await self._after(fields, outcome, up, now)
+            await self._tell(StatusEvent.of(fields, outcome, now))
 
     async def _acknowledge(self, status: Mapping[str, Any]) -> None:
         await self._ack_slots.acquire()

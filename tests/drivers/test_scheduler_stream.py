@@ -8,11 +8,11 @@ from collections.abc import Callable
 
 import pytest
 
-from mesos_wm.drivers.events import Disconnected
+from mesos_wm.drivers.events import Disconnected, Updates
 from mesos_wm.drivers.scheduler import SchedulerDriver
 from mesos_wm.errors import AuthenticationFailed, MasterRejected, SubscriptionLost
 from mesos_wm.wire.recordio import encode
-from mesos_wm.wire.scheduler_events import Error, Heartbeat, Offers, Subscribed
+from mesos_wm.wire.scheduler_events import Error, Heartbeat, Offers, Subscribed, Update
 from mesos_wm.wire.session import SessionState
 from tests.drivers.conftest import Recorder
 from tests.drivers.fake_master import (
@@ -21,6 +21,7 @@ from tests.drivers.fake_master import (
     Reply,
     error_event,
     offers_event,
+    update_event,
 )
 
 MakeDriver = Callable[..., SchedulerDriver]
@@ -87,6 +88,42 @@ async def test_several_records_in_one_chunk_and_a_chunk_per_byte(
     await stream.send_raw(*(bytes([b]) for b in encode(json.dumps(HEARTBEAT).encode())))
     await recorder.next(Heartbeat)
     assert [ev.offers[0].id.value for ev in recorder.of(Offers)] == ["o-0", "o-1", "o-2", "o-3"]
+
+
+async def test_updates_read_together_are_delivered_as_one_batch_in_stream_order(
+    fake_master: FakeMaster, make_driver: MakeDriver, recorder: Recorder
+) -> None:
+    driver = make_driver(batch_updates=True, auto_acknowledge=True)
+    await driver.start()
+    stream = await fake_master.next_stream()
+    await recorder.next(Subscribed)
+    events = [update_event("t-1", uuid_bytes=bytes(range(16))), update_event("t-2"),
+              offers_event("o-1"), update_event("t-3", "TASK_FINISHED")]
+    await stream.send_raw(b"".join(encode(json.dumps(e).encode()) for e in events))
+    await stream.send(HEARTBEAT)
+    await recorder.next(Heartbeat)
+    kinds = [type(e) for e in recorder.events if not isinstance(e, Subscribed | Heartbeat)]
+    assert kinds == [Updates, Offers, Updates]
+    first, last = recorder.of(Updates)
+    assert [u.task_id for u in first.updates] == ["t-1", "t-2"]
+    assert [u.task_id for u in last.updates] == ["t-3"]
+    assert not recorder.of(Update)
+    acks = [c["acknowledge"]["task_id"]["value"] for c in fake_master.calls_of("ACKNOWLEDGE")]
+    assert acks == ["t-1"]
+
+
+async def test_updates_before_a_bad_record_are_delivered_before_the_stream_is_dropped(
+    fake_master: FakeMaster, make_driver: MakeDriver, recorder: Recorder
+) -> None:
+    driver = make_driver(batch_updates=True)
+    await driver.start()
+    stream = await fake_master.next_stream()
+    await recorder.next(Subscribed)
+    good = b"".join(encode(json.dumps(update_event(f"t-{n}")).encode()) for n in range(2))
+    await stream.send_raw(good + encode(b'{"type": "NONSENSE"}'))
+    await recorder.next(Disconnected)
+    (batch,) = recorder.of(Updates)
+    assert [u.task_id for u in batch.updates] == ["t-0", "t-1"]
 
 
 @pytest.mark.parametrize(

@@ -76,34 +76,57 @@ def order(mocker: MockerFixture, **mocks: Any) -> Any:
 
 async def test_an_update_is_acknowledged_only_after_the_queue_committed_it(
         rt: Runtime, mocker: MockerFixture) -> None:
-    rt.queue.apply_status.return_value = StatusOutcome(  # type: ignore[attr-defined]
-        True, True, "wf", "t", 1, task_state=TaskState.RUNNING)
-    calls = order(mocker, apply_status=rt.queue.apply_status, acknowledge=rt.driver.acknowledge)
+    rt.queue.apply_statuses.return_value = [StatusOutcome(  # type: ignore[attr-defined]
+        True, True, "wf", "t", 1, task_state=TaskState.RUNNING)]
+    calls = order(mocker, apply_statuses=rt.queue.apply_statuses,
+                  acknowledge=rt.driver.acknowledge)
     handler = StatusHandler(rt, [])
     update = status("wf.t.a1", "TASK_RUNNING")
     await handler.handle(update)
     await handler.drain()
-    assert [c[0] for c in calls.mock_calls] == ["apply_status", "acknowledge"]
+    assert [c[0] for c in calls.mock_calls] == ["apply_statuses", "acknowledge"]
     assert calls.mock_calls[1].args == (update,)
+
+
+async def test_updates_that_arrived_together_are_committed_at_once_before_any_ack(
+        rt: Runtime, mocker: MockerFixture) -> None:
+    rt.queue.apply_statuses.return_value = [  # type: ignore[attr-defined]
+        StatusOutcome(True, True, "wf", "t", 1, task_state=TaskState.RUNNING),
+        StatusOutcome(True, True, "wf", "t", 1, task_state=TaskState.FINISHED),
+        StatusOutcome(False, False, note="bad", error="bad")]
+    calls = order(mocker, apply_statuses=rt.queue.apply_statuses,
+                  acknowledge=rt.driver.acknowledge)
+    handler = StatusHandler(rt, [])
+    batch = [status("wf.t.a1", "TASK_RUNNING"), status("wf.t.a1", "TASK_FINISHED"),
+             status("wf.u.a1", "TASK_NONSENSE")]
+    await handler.handle_many(batch)
+    await handler.drain()
+    assert [c[0] for c in calls.mock_calls] == ["apply_statuses"] + ["acknowledge"] * 3
+    updates = calls.mock_calls[0].args[0]
+    assert [(u.mesos_task_id, u.state) for u in updates] == [
+        ("wf.t.a1", "TASK_RUNNING"), ("wf.t.a1", "TASK_FINISHED"), ("wf.u.a1", "TASK_NONSENSE")]
+    assert [c.args for c in calls.mock_calls[1:]] == [(u,) for u in batch]
+    assert rt.stats.updates == 3
 
 
 async def test_an_update_the_queue_failed_to_store_is_not_acknowledged(
         rt: Runtime, mocker: MockerFixture) -> None:
-    rt.queue.apply_status.side_effect = StoreError("disk full")  # type: ignore[attr-defined]
+    rt.queue.apply_statuses.side_effect = StoreError("disk full")  # type: ignore[attr-defined]
     handler = StatusHandler(rt, [])
-    await handler.handle(status("wf.t.a1", "TASK_FINISHED"))
+    await handler.handle_many([status("wf.t.a1", "TASK_RUNNING"),
+                               status("wf.t.a1", "TASK_FINISHED")])
     await handler.drain()
     rt.driver.acknowledge.assert_not_called()  # type: ignore[union-attr]
 
 
 async def test_callbacks_see_the_committed_update_after_the_acknowledgement_is_sent(
         rt: Runtime, mocker: MockerFixture) -> None:
-    rt.queue.apply_status.return_value = StatusOutcome(  # type: ignore[attr-defined]
-        True, True, "wf", "t", 1, task_state=TaskState.FINISHED)
+    rt.queue.apply_statuses.return_value = [StatusOutcome(  # type: ignore[attr-defined]
+        True, True, "wf", "t", 1, task_state=TaskState.FINISHED)]
     seen: list[Any] = []
 
     async def callback(event: Any) -> None:
-        seen.append((event.state, rt.queue.apply_status.called))  # type: ignore[attr-defined]
+        seen.append((event.state, rt.queue.apply_statuses.called))  # type: ignore[attr-defined]
 
     handler = StatusHandler(rt, [callback, lambda e: 1 / 0])
     await handler.handle(status("wf.t.a1", "TASK_FINISHED"))
@@ -112,8 +135,8 @@ async def test_callbacks_see_the_committed_update_after_the_acknowledgement_is_s
 
 
 async def test_a_cancelled_attempt_reporting_running_is_killed(rt: Runtime) -> None:
-    rt.queue.apply_status.return_value = StatusOutcome(  # type: ignore[attr-defined]
-        True, True, "wf", "t", 1, task_state=TaskState.RUNNING, kill=True)
+    rt.queue.apply_statuses.return_value = [StatusOutcome(  # type: ignore[attr-defined]
+        True, True, "wf", "t", 1, task_state=TaskState.RUNNING, kill=True)]
     handler = StatusHandler(rt, [])
     await handler.handle(status("wf.t.a1", "TASK_RUNNING", agent_id="S4"))
     rt.driver.kill.assert_awaited_once_with("wf.t.a1", "S4")  # type: ignore[union-attr]
@@ -233,10 +256,10 @@ async def test_staging_timeout_kills_with_a_reason_that_reaches_the_history(
     clock.now += 5
     await maintenance.tick()
     rt.driver.kill.assert_awaited_once_with("wf.t.a1", "S1")  # type: ignore[union-attr]
-    rt.queue.apply_status.return_value = StatusOutcome(  # type: ignore[attr-defined]
-        True, True, "wf", "t", 1, task_state=TaskState.FAILED)
+    rt.queue.apply_statuses.return_value = [StatusOutcome(  # type: ignore[attr-defined]
+        True, True, "wf", "t", 1, task_state=TaskState.FAILED)]
     await updates.handle(status("wf.t.a1", "TASK_KILLED", message="killed by signal"))
-    message = rt.queue.apply_status.call_args.kwargs["message"]  # type: ignore[attr-defined]
+    message = rt.queue.apply_statuses.call_args.args[0][0].message  # type: ignore[attr-defined]
     assert message.startswith("staging timeout") and message.endswith("killed by signal")
     assert "wf.t.a1" not in rt.alive
     await asyncio.sleep(0)
