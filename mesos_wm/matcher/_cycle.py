@@ -52,7 +52,7 @@ class Cursor:
 
     __slots__ = ("cands", "dead", "disc", "dyn", "fast", "group", "inc", "kind", "lane",
                  "lane_front", "lane_pos", "lanes", "master", "needs", "place", "pos", "rank_of",
-                 "ranks", "shape", "sig", "tier2", "unschedulable")
+                 "ranks", "shape", "sig", "skip", "tier2", "unschedulable")
 
     def __init__(self, shape: Shape, sig: Signature) -> None:
         self.shape = shape
@@ -77,10 +77,25 @@ class Cursor:
         self.lane_pos: dict[str, int] = _NO_LANES
         self.lane_front: dict[str, int] = _NO_LANES
         self.place: Callable[[Cursor, str, bool], bool] = _never
+        self.skip: list[int] | None = None
 
 
 def _never(cursor: Cursor, key: str, grouped: bool) -> bool:
     return False
+
+
+def skip_full(skip: list[int], pos: int) -> int:
+    """The first position from ``pos`` on not known to be full, compressing the path.
+
+    ``skip[p] != p`` marks position ``p`` of an order as full (no room for the smallest
+    pending shape, so for none): ``skip[p]`` is a later position to look at instead.
+    """
+    top = skip[pos]
+    while skip[top] != top:
+        top = skip[top]
+    while pos != top:
+        pos, skip[pos] = skip[pos], top
+    return top
 
 
 class Cycle:
@@ -128,6 +143,7 @@ class Cycle:
                 self.cols[n] = [p.count(n) * MILLI for p in pools]
             else:
                 self.cols[n] = [p.scalars.get(n, 0) for p in pools]
+        self.scale = {id(col): max(1, sum(col)) for col in self.cols.values()}
         self.free: list[dict[str, list[Any]] | None] = [None] * len(pools)
         gpu_agent = [False] * len(agents)
         for s, gpus in enumerate([p.scalars.get(GPUS, 0) for p in pools]):
@@ -158,6 +174,7 @@ class Cycle:
         self.unschedulable_cursor = Cursor(self.dead_cursor.shape, self.dead_cursor.sig)
         self.unschedulable_cursor.dead = self.unschedulable_cursor.unschedulable = True
         self.front = [0, 0, 0]
+        self.skips = [list(range(len(order) + 1)) for order, _ in self.orders]
         self.top: dict[str, int] = {}
         self._top_at = -1
         self._reach: dict[Shape, bool] = {}
@@ -334,6 +351,8 @@ class Cycle:
             cur.cands, cur.ranks = self.static_slots(sig, kind)
             cur.rank_of = self.orders[kind][1]
             cur.master = master
+            if master is None and cur.cands is self.orders[kind][0]:
+                cur.skip = self.skips[kind]
             cur.dead = not cur.cands or self.walk(cur) < 0
             return cur
         cands = [s for s in self.static_slots(sig, kind)[0] if self.room(cur, s)]
@@ -369,6 +388,8 @@ class Cycle:
                 disc.append((name, count))
                 need = count * MILLI
             needs.append((self.cols[name], need))
+        scale = self.scale
+        needs.sort(key=lambda pair: -pair[1] / scale[id(pair[0])])
         cur.needs = tuple(needs)
         cur.disc = tuple(disc)
         cur.inc = share_increment(shape.items, self.drf_total)
@@ -442,20 +463,63 @@ class Cycle:
             if pos < len(cur.ranks) and cur.ranks[pos] < front:
                 pos = bisect_left(cur.ranks, front, pos)
         else:
-            g = self.advance_front(cur.kind)
-            if pos < g and cur.cands is self.orders[cur.kind][0]:
+            order = self.orders[cur.kind][0]
+            g = self.front[cur.kind]
+            smallest = self.smallest
+            while g < len(order):
+                s = order[g]
+                for col, need in smallest:
+                    if col[s] < need:
+                        break
+                else:
+                    break
+                g += 1
+            self.front[cur.kind] = g
+            if pos < g and cur.cands is order:
                 pos = g
+            if cur.skip is not None:
+                return self._walk_open(cur, pos)
         cands = cur.cands
         end = len(cands)
         needs = cur.needs
+        first, least = needs[0] if needs else (_NO_SLOTS, 0)
         while pos < end:
             s = cands[pos]
+            if not needs or first[s] >= least:
+                for col, need in needs:
+                    if col[s] < need:
+                        break
+                else:
+                    cur.pos = pos
+                    return s
+            pos += 1
+        cur.pos = pos
+        cur.dead = True
+        return -1
+
+    def _walk_open(self, cur: Cursor, pos: int) -> int:
+        """:meth:`walk` of a cursor over a whole order: full slots are skipped in runs."""
+        order = cur.cands
+        end = len(order)
+        needs = cur.needs
+        smallest = self.smallest
+        skip = cur.skip
+        assert skip is not None
+        while pos < end:
+            if skip[pos] != pos:
+                pos = skip_full(skip, pos)
+                continue
+            s = order[pos]
             for col, need in needs:
                 if col[s] < need:
                     break
             else:
                 cur.pos = pos
                 return s
+            for col, need in smallest:
+                if col[s] < need:
+                    skip[pos] = pos + 1
+                    break
             pos += 1
         cur.pos = pos
         cur.dead = True

@@ -20,11 +20,11 @@ from bisect import insort
 from collections.abc import Callable, Mapping
 from functools import partial
 from heapq import heapify, heappop, heappush, heapreplace
-from itertools import compress
-from operator import attrgetter, not_
+from itertools import compress, repeat
+from operator import not_
 from typing import Any, cast
 
-from mesos_wm.matcher._cycle import NO_DISCRETE, Cursor, Cycle
+from mesos_wm.matcher._cycle import NO_DISCRETE, Cursor, Cycle, skip_full
 from mesos_wm.matcher.cluster import ClusterView
 from mesos_wm.matcher.explain import explain_pending, explain_unschedulable, explain_window
 from mesos_wm.matcher.index import Bucket
@@ -35,16 +35,8 @@ from mesos_wm.matcher.running import RunningIndex
 _EPSILON = 1e-12
 _INLINE = 8
 _new = tuple.__new__
-_CK = attrgetter("ck")
-_DEAD = attrgetter("dead")
-_HEAD = attrgetter("head")
-_KEYS = attrgetter("keys")
-_SUBS = attrgetter("subs")
+_amount = dict.get
 
-
-
-def _at(items: list[float], i: int) -> float:
-    return items[i]
 
 
 Levels = list[tuple[int, list[tuple[str, list[Bucket]]]]]
@@ -134,9 +126,9 @@ class Walk:
 
     def drop_all(self, buckets: list[Bucket], window: bool) -> None:
         """Record every bucket of the list as unplaced from its head (the index is frozen)."""
-        keys = list(map(_KEYS, buckets))
-        self.bulk.append((buckets, keys, list(map(_HEAD, buckets)), list(map(len, keys)),
-                          list(map(_DEAD, buckets)), window))
+        keys = [b.keys for b in buckets]
+        self.bulk.append((buckets, keys, [b.head for b in buckets], list(map(len, keys)),
+                          [b.dead for b in buckets], window))
 
     def run(self, levels: Levels) -> None:
         """Walk the levels, highest priority first."""
@@ -161,7 +153,7 @@ class Walk:
         by_ck: dict[int, Bucket] = {}
         for _, owners in levels:
             for _, buckets in owners:
-                by_ck.update(zip(map(_CK, buckets), buckets, strict=True))
+                by_ck.update({b.ck: b for b in buckets})
                 self.drop_all(buckets, False)
         for ck in by_ck.keys() - cursors.keys():
             b = by_ck[ck]
@@ -176,13 +168,13 @@ class Walk:
         cursor = self.cycle.cursor
         heap = []
         for owner, buckets in owners:
-            found = list(map(get, map(_CK, buckets)))
+            found = list(map(get, [b.ck for b in buckets]))
             if None in found:
                 curs = [c if c is not None else cursor(b.shape, b.sig)
                         for b, c in zip(buckets, found, strict=True)]
             else:
                 curs = cast("list[Cursor]", found)
-            flags = list(map(_DEAD, curs))
+            flags = [c.dead for c in curs]
             live = buckets
             if True in flags:
                 if False not in flags:
@@ -195,9 +187,9 @@ class Walk:
             first = len(sb)
             sb += live
             sc += curs
-            heads = list(map(_HEAD, live))
+            heads = [b.head for b in live]
             sp += heads
-            fheap: list[float] = list(map(_at, map(_SUBS, live), heads))
+            fheap = [b.subs[b.head] for b in live]
             ties: dict[float, Any] = dict(zip(fheap, range(first, len(sb)), strict=True))
             if len(ties) == len(fheap):
                 heapify(fheap)
@@ -229,6 +221,7 @@ class Walk:
         used = cycle.used
         slot_owner = cycle.slot_owner
         pools = cycle.pools
+        smallest = cycle.smallest
         while heap and left > 0:
             share, owner, fheap, ties = heap[0]
             if len(heap) > 1:
@@ -236,7 +229,7 @@ class Walk:
                 budget = nxt[0] + quantum - share
             else:
                 budget = math.inf
-            tally: list[Bucket] = []
+            tally: list[dict[str, int]] = []
             while fheap and left > 0:
                 sub = fheap[0]
                 t = ties[sub]
@@ -258,18 +251,36 @@ class Walk:
                     s = cands[p]
                     for col, need in needs:
                         if col[s] < need:
-                            end = min(p + _INLINE, len(cands))
-                            p += 1
-                            s = -1
-                            while p < end:
-                                s = cands[p]
-                                for col2, need2 in needs:
+                            skip = cur.skip
+                            if skip is not None:
+                                for col2, need2 in smallest:
                                     if col2[s] < need2:
-                                        s = -1
+                                        skip[p] = p + 1
                                         break
-                                else:
-                                    break
+                            end = len(cands)
+                            tries = _INLINE
+                            p += 1
+                            found = -1
+                            while p < end and tries:
+                                if skip is not None and skip[p] != p:
+                                    p = skip_full(skip, p)
+                                    continue
+                                s = cands[p]
+                                if col[s] >= need:
+                                    for col2, need2 in needs:
+                                        if col2[s] < need2:
+                                            break
+                                    else:
+                                        found = s
+                                        break
+                                elif skip is not None:
+                                    for col2, need2 in smallest:
+                                        if col2[s] < need2:
+                                            skip[p] = p + 1
+                                            break
                                 p += 1
+                                tries -= 1
+                            s = found
                             cur.pos = p
                             if s < 0:
                                 s = walk(cur)
@@ -313,15 +324,13 @@ class Walk:
                     heappop(fheap)
                 else:
                     _pop(fheap, ties)
-                tally.append(b)
+                tally.append(cur.shape.amounts)
                 budget -= cur.inc
                 if budget <= _EPSILON:
                     break
             usage = self.usage[owner]
-            for b in tally:
-                for name, milli in b.shape.items:
-                    if name in usage:
-                        usage[name] += milli
+            for name in usage:
+                usage[name] += sum(map(_amount, tally, repeat(name), repeat(0)))
             if fheap and left > 0:
                 heapreplace(heap, (self.share(owner), owner, fheap, ties))
             else:
