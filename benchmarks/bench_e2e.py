@@ -5,7 +5,8 @@ TASK_RUNNING at once and TASK_FINISHED at the next tick), so both cores work: th
 on one, the framework on the other.  Measured in the same run:
 
 1. ``http_ceiling_per_s``: POSTs/s an empty aiohttp handler in a child process answers,
-   sent by the client the framework uses (one aiohttp session, 16 connections).
+   sent by the client the framework's calls use (the driver's keep-alive HTTP/1.1 client,
+   :mod:`mesos_wm.drivers.http11`, 16 connections, 16 requests in flight).
 2. ``tasks_per_s``: :class:`mesos_wm.Framework` drives ``--tasks`` single-task workflows
    (plain commands, run by the command executor) from a SQLite queue to completion:
    submit is not timed; the clock runs from the framework's start to the last
@@ -41,10 +42,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 from mesos_wm.drivers.scheduler import DriverEvent, SchedulerDriver
+from mesos_wm.drivers.transport import HttpOptions
 from mesos_wm.errors import MesosWmError
 from mesos_wm.framework import Framework, FrameworkConfig, StatusEvent
 from mesos_wm.local import AgentConfig, LocalMaster, MasterConfig
@@ -116,23 +117,24 @@ class Child:
 
 async def ceiling(url: str, seconds: float, concurrency: int = 16) -> float:
     body = json.dumps(scheduler_calls.acknowledge("F", "S1", "wf.t.a1", bytes(16))).encode()
-    headers = {"Content-Type": "application/json", "Mesos-Stream-Id": "x"}
+    headers = {**HttpOptions().headers(), "Mesos-Stream-Id": "x"}
     done = 0
     deadline = time.perf_counter() + seconds
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    client = HttpOptions().new_client(limit=concurrency)
+    try:
 
         async def worker() -> None:
             nonlocal done
             while time.perf_counter() < deadline:
-                async with session.post(url + "/api/v1/scheduler", data=body,
-                                        headers=headers) as response:
-                    await response.read()
+                response = await client.post(url + "/api/v1/scheduler", body, headers)
+                assert response.status == 202
                 done += 1
 
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         return done / (time.perf_counter() - start)
+    finally:
+        await client.close()
 
 
 # -- queues ------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ import aiohttp
 from mesos_wm.drivers._waiting import wait_any
 from mesos_wm.drivers.detector import MasterDetector, make_detector
 from mesos_wm.drivers.events import Disconnected, Updates
+from mesos_wm.drivers.http11 import HttpClient
 from mesos_wm.drivers.scheduler_api import CallBuilder, SchedulerCalls
 from mesos_wm.drivers.transport import (
     HttpOptions,
@@ -179,7 +180,7 @@ class SchedulerDriver(SchedulerCalls):
         self._call_retries = call_retries
         self._max_record_size = max_record_size
         self._stream_http: aiohttp.ClientSession | None = None
-        self._calls_http: aiohttp.ClientSession | None = None
+        self._calls_http: HttpClient | None = None
         self._run_task: asyncio.Task[None] | None = None
         self._attempt_task: asyncio.Task[None] | None = None
         self._failure: BaseException | None = None
@@ -225,7 +226,7 @@ class SchedulerDriver(SchedulerCalls):
         if self._run_task is not None:
             raise RuntimeError("SchedulerDriver.start() was already called")
         self._stream_http = self._options.new_session(limit=2)
-        self._calls_http = self._options.new_session(limit=16)
+        self._calls_http = self._options.new_client(limit=16)
         await self._detector.start()
         self._run_task = asyncio.create_task(self._run(), name="mesos-wm-scheduler-driver")
 
@@ -589,21 +590,13 @@ class SchedulerDriver(SchedulerCalls):
         what = f"{call['type']} to {url}"
         for attempt in range(self._call_retries + 1):
             try:
-                async with self._calls_http.post(
-                    url + SCHEDULER_PATH,
-                    data=data,
-                    headers=headers,
-                    allow_redirects=False,
-                    timeout=aiohttp.ClientTimeout(
-                        total=self._options.call_timeout,
-                        sock_connect=self._options.connect_timeout,
-                    ),
-                ) as response:
-                    body = await response.read()
-                    status = response.status
-                    location = response.headers.get("Location")
-            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                response = await self._calls_http.post(
+                    url + SCHEDULER_PATH, data, headers, timeout=self._options.call_timeout
+                )
+            except (OSError, TimeoutError) as exc:
                 raise translate_client_error(exc, what) from exc
+            status, body = response.status, response.body
+            location = response.headers.get("location")
             if status in (200, 202):
                 return
             error = error_for_status(status, body, location)

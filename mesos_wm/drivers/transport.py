@@ -1,6 +1,9 @@
-"""HTTP plumbing shared by the scheduler and executor drivers (aiohttp).
+"""HTTP plumbing shared by the scheduler and executor drivers.
 
-This is the one place where aiohttp's exceptions are turned into the mesos_wm tree:
+Event streams and the executor's calls use aiohttp; the scheduler's calls use the lean
+client of :mod:`mesos_wm.drivers.http11`.
+
+This is the one place where the clients' exceptions are turned into the mesos_wm tree:
 connection failures become :class:`~mesos_wm.errors.ConnectError`, a stream that breaks
 becomes :class:`~mesos_wm.errors.SubscriptionLost`, silence past the watchdog becomes
 :class:`~mesos_wm.errors.HeartbeatTimeout`, and HTTP statuses become
@@ -20,6 +23,7 @@ from typing import Any
 
 import aiohttp
 
+from mesos_wm.drivers.http11 import ConnectFailed, HttpClient
 from mesos_wm.errors import (
     AuthenticationFailed,
     ConnectError,
@@ -95,6 +99,10 @@ class HttpOptions:
             headers["Authorization"] = self.authorization
         return headers
 
+    def new_client(self, *, limit: int = 16) -> HttpClient:
+        """Create the lean keep-alive client the scheduler driver's calls use."""
+        return HttpClient(self.ssl_context(), limit=limit, connect_timeout=self.connect_timeout)
+
     def new_session(self, *, limit: int = 10) -> aiohttp.ClientSession:
         """Create a keep-alive HTTP client session with these options (call from a loop)."""
         connector = aiohttp.TCPConnector(ssl=self.ssl_context(), limit=limit)
@@ -161,7 +169,10 @@ def translate_client_error(exc: BaseException, what: str) -> TransportError:
         return ConnectError(f"{what}: TLS certificate verification failed: {exc}")
     if isinstance(
         exc,
-        aiohttp.ClientConnectorError | aiohttp.ClientSSLError | aiohttp.ConnectionTimeoutError,
+        aiohttp.ClientConnectorError
+        | aiohttp.ClientSSLError
+        | aiohttp.ConnectionTimeoutError
+        | ConnectFailed,
     ):
         return ConnectError(f"{what}: cannot connect: {exc}")
     if isinstance(exc, asyncio.TimeoutError | TimeoutError):

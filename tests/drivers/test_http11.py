@@ -1,0 +1,221 @@
+"""The lean HTTP/1.1 client of the scheduler calls, against real servers on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from aiohttp import web
+
+from mesos_wm.drivers.http11 import ConnectFailed, ConnectionBroke, HttpClient
+from mesos_wm.drivers.transport import translate_client_error
+from mesos_wm.errors import ConnectError, SubscriptionLost, TransportError
+
+Answer = Callable[[bytes], Awaitable[bytes | None]]
+
+
+class RawServer:
+    """A TCP server that reads one request at a time and writes what ``answer`` returns
+    (None: close the connection without answering); it closes the connection after an
+    HTTP/1.0 answer or one that says ``Connection: close``."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+        self.connections = 0
+        self.requests: list[bytes] = []
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/api/v1/scheduler"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length:"))
+                request = head + await reader.readexactly(length)
+                self.requests.append(request)
+                reply = await self.answer(request)
+                if reply is None:
+                    break
+                writer.write(reply)
+                await writer.drain()
+                if reply.startswith(b"HTTP/1.0") or b"Connection: close" in reply:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[HttpClient]:
+    made = HttpClient(limit=4, connect_timeout=2.0)
+    yield made
+    await made.close()
+
+
+async def raw(answer: Answer) -> tuple[RawServer, str]:
+    server = RawServer(answer)
+    return server, await server.start()
+
+
+async def test_calls_reuse_one_keep_alive_connection_and_send_host_and_length(
+        client: HttpClient) -> None:
+    async def accepted(request: bytes) -> bytes:
+        return b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
+
+    server, url = await raw(accepted)
+    try:
+        for n in range(5):
+            body = b'{"n": %d}' % n
+            response = await client.post(url, body, {"Content-Type": "application/json"})
+            assert (response.status, response.body) == (202, b"")
+        assert server.connections == 1
+        first = server.requests[0]
+        assert first.startswith(b"POST /api/v1/scheduler HTTP/1.1\r\n")
+        assert b"\r\nHost: 127.0.0.1:" in first and b"\r\nContent-Length: 8\r\n" in first
+        assert b"\r\nContent-Type: application/json\r\n" in first
+        assert first.endswith(b'\r\n\r\n{"n": 0}')
+    finally:
+        await server.close()
+
+
+async def test_bodies_by_length_chunked_and_until_close_and_connection_close(
+        client: HttpClient) -> None:
+    replies = iter([
+        b"HTTP/1.1 400 Bad Request\r\nContent-Length: 11\r\n\r\nbad request",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5;x=1\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nConnection: close\r\n"
+        b"Content-Length: 2\r\n\r\nok",
+        b"HTTP/1.0 200 OK\r\n\r\nuntil the end",
+        b"HTTP/1.1 307 Temporary Redirect\r\nLocation: //m2:5050/master/api/v1/scheduler\r\n"
+        b"Content-Length: 0\r\n\r\n",
+    ])
+
+    async def answer(request: bytes) -> bytes | None:
+        reply = next(replies)
+        return reply
+
+    server, url = await raw(answer)
+    try:
+        bad = await client.post(url, b"{}", {})
+        assert (bad.status, bad.body) == (400, b"bad request")
+        chunked = await client.post(url, b"{}", {})
+        assert (chunked.status, chunked.body) == (200, b"hello world")
+        assert server.connections == 1
+        closing = await client.post(url, b"{}", {})
+        assert (closing.status, closing.body) == (202, b"ok")
+        until_close = await client.post(url, b"{}", {})
+        assert (until_close.status, until_close.body) == (200, b"until the end")
+        redirect = await client.post(url, b"{}", {})
+        assert redirect.status == 307
+        assert redirect.headers["location"] == "//m2:5050/master/api/v1/scheduler"
+        assert server.connections == 3
+    finally:
+        await server.close()
+
+
+async def test_a_server_that_closes_before_answering_breaks_the_call(client: HttpClient) -> None:
+    async def hang_up(request: bytes) -> bytes | None:
+        return None
+
+    server, url = await raw(hang_up)
+    try:
+        with pytest.raises(ConnectionBroke) as broke:
+            await client.post(url, b"{}", {})
+        assert isinstance(translate_client_error(broke.value, "ACKNOWLEDGE"), SubscriptionLost)
+    finally:
+        await server.close()
+
+
+async def test_an_answer_that_is_not_http_breaks_the_call(client: HttpClient) -> None:
+    async def garbage(request: bytes) -> bytes:
+        return b"SSH-2.0-OpenSSH\r\n\r\n"
+
+    server, url = await raw(garbage)
+    try:
+        with pytest.raises(ConnectionBroke, match="not an HTTP"):
+            await client.post(url, b"{}", {})
+    finally:
+        await server.close()
+
+
+async def test_no_answer_within_the_timeout_and_the_connection_is_not_reused(
+        client: HttpClient) -> None:
+    calls = 0
+
+    async def slow_first(request: bytes) -> bytes:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await asyncio.sleep(0.5)
+        return b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
+
+    server, url = await raw(slow_first)
+    try:
+        with pytest.raises(TimeoutError) as timed_out:
+            await client.post(url, b"{}", {}, timeout=0.1)
+        assert isinstance(translate_client_error(timed_out.value, "KILL"), TransportError)
+        assert (await client.post(url, b"{}", {})).status == 202
+        assert server.connections == 2
+    finally:
+        await server.close()
+
+
+async def test_a_refused_connection_is_a_connect_error(client: HttpClient) -> None:
+    server, url = await raw(lambda request: asyncio.sleep(0, b""))
+    await server.close()
+    with pytest.raises(ConnectFailed) as refused:
+        await client.post(url, b"{}", {})
+    error = translate_client_error(refused.value, "REVIVE to x")
+    assert isinstance(error, ConnectError) and "cannot connect" in str(error)
+
+
+async def test_at_most_limit_connections_per_origin() -> None:
+    open_now = peak = 0
+
+    async def handler(request: web.Request) -> web.Response:
+        nonlocal open_now, peak
+        open_now += 1
+        peak = max(peak, open_now)
+        await asyncio.sleep(0.02)
+        open_now -= 1
+        return web.Response(status=202)
+
+    app = web.Application()
+    app.router.add_post("/api/v1/scheduler", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    client = HttpClient(limit=2)
+    try:
+        url = f"http://127.0.0.1:{port}/api/v1/scheduler"
+        answers = await asyncio.gather(*(client.post(url, b"{}", {}) for _ in range(8)))
+        assert [a.status for a in answers] == [202] * 8
+        assert peak == 2
+    finally:
+        await client.close()
+        await runner.cleanup()
+    with pytest.raises(RuntimeError, match="closed"):
+        await client.post(url, b"{}", {})
+
+
+async def test_urls_that_are_not_http_are_rejected(client: HttpClient) -> None:
+    with pytest.raises(ValueError, match="http"):
+        await client.post("ftp://m1/api", b"", {})
+    with pytest.raises(ValueError):
+        HttpClient(limit=0)
