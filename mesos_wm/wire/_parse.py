@@ -12,14 +12,31 @@ from mesos_wm.errors import RemoteProtocolError
 from mesos_wm.ids import decode_bytes, decode_uuid
 
 
+def _addict(pairs: dict[str, Any]) -> Dict:
+    """Wrap one decoded JSON object as an :class:`addict.Dict`, as ``Dict(pairs)`` would.
+
+    Used as ``json.loads``'s ``object_hook``, which decodes nested objects first, so the
+    values are already converted; this skips ``Dict.__init__``'s per-key recursion, which
+    otherwise costs more than the JSON decoding itself.
+    """
+    obj: Dict = dict.__new__(Dict)
+    dict.update(obj, pairs)
+    object.__setattr__(obj, "__parent", None)
+    object.__setattr__(obj, "__key", None)
+    object.__setattr__(obj, "__frozen", False)
+    return obj
+
+
 def load_event(record: bytes, what: str) -> tuple[str, Dict]:
     """Parse one RecordIO record as an event object and return ``(type, event)``.
+
+    Every JSON object in it becomes an :class:`addict.Dict`.
 
     Raises:
         RemoteProtocolError: not UTF-8 JSON, not an object, or no string ``type``.
     """
     try:
-        obj = json.loads(record)
+        obj = json.loads(record, object_hook=_addict)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RemoteProtocolError(
             f"{what} event is not valid JSON: {exc}: {record[:80]!r}"
@@ -29,7 +46,7 @@ def load_event(record: bytes, what: str) -> tuple[str, Dict]:
     event_type = obj.get("type")
     if not isinstance(event_type, str):
         raise RemoteProtocolError(f"{what} event has no type: {record[:80]!r}")
-    return event_type, Dict(obj)
+    return event_type, obj
 
 
 class Body:
