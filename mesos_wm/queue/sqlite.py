@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -232,6 +233,9 @@ class SqliteTaskQueue(TaskQueue):
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = self._stored_version()
+            if version is None and self.path not in ("", ":memory:"):
+                # a new store: a journal left by a deleted one must not be folded into it
+                shutil.rmtree(self.path + JOURNAL_SUFFIX, ignore_errors=True)
             if version is None or version in UPGRADABLE:
                 for statement in ddl(int_type="INTEGER", real="REAL", blob="BLOB",
                                      serial="INTEGER PRIMARY KEY",

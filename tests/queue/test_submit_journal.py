@@ -213,3 +213,15 @@ def test_process_crash_durability_syncs_the_fold_before_recycling(tmp_path: Path
         assert len(segments) <= 4
     with TaskQueue.open(url) as queue:
         assert queue.ready_count() == 60
+
+
+def test_a_new_store_does_not_fold_the_journal_of_a_deleted_one(tmp_path: Path) -> None:
+    url = url_of(tmp_path)
+    with TaskQueue.open(url) as queue:
+        queue.submit(workflow("old", task("a")), now=T0)
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"queue.db{suffix}").unlink(missing_ok=True)
+    with TaskQueue.open(url) as queue:
+        assert queue.list_workflows() == []
+        assert queue.submit(workflow("new", task("a")), now=T0).created
+        assert [w.workflow_id for w in queue.list_workflows()] == ["new"]
