@@ -292,11 +292,9 @@ class SqliteTaskQueue(TaskQueue):
                 if taken[0] != p.digest:
                     raise conflict(p.workflow_id)
                 return SubmitResult(p.workflow_id, False, 0, taken[1])
-            fx = Effects()
-            fx.announced[p.workflow_id] = ready
-            news = self._apply(fx)
-            if news:
-                self._notify(news)
+            self._announced[p.workflow_id] = ready  # as _apply does for an announcement
+            if ready:
+                self._notify(ready)
         return SubmitResult(p.workflow_id, True, ready, state)
 
     def _lookup(self, workflow_id: str) -> Taken | None:
