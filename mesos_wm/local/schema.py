@@ -311,16 +311,25 @@ def _check_scalar(name: str, ftype: str, value: Any) -> bool:
     return True
 
 
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    message: tuple(name for name, (_, label) in fields.items() if label == REQ)
+    for message, fields in _MESSAGES.items()
+}
+
+
 def _walk(message: str, obj: dict[str, Any], path: str, missing: list[str]) -> None:
     fields = _MESSAGES[message]
-    for name in [k for k, v in obj.items() if v is None]:
-        del obj[name]
-    for name, (ftype, label) in fields.items():
-        if name not in obj:
-            if label == REQ:
-                missing.append(path + name)
+    for name in _REQUIRED[message]:
+        if obj.get(name) is None:
+            missing.append(path + name)
+    for name, value in list(obj.items()):
+        if value is None:
+            del obj[name]
             continue
-        value = obj[name]
+        spec = fields.get(name)
+        if spec is None:
+            continue
+        ftype, label = spec
         if label == REP:
             if not isinstance(value, list):
                 raise _ParseError(f"Not expecting a JSON {_kind(value)} for field '{name}'")
