@@ -177,6 +177,7 @@ class SchedulerDriver(SchedulerCalls):
         self._clock = clock or time.monotonic
         self._auto_acknowledge = auto_acknowledge
         self._batch_updates = batch_updates
+        self._call_headers: dict[str, dict[str, str]] = {}
         self._call_retries = call_retries
         self._max_record_size = max_record_size
         self._stream_http: aiohttp.ClientSession | None = None
@@ -586,7 +587,10 @@ class SchedulerDriver(SchedulerCalls):
         assert self._calls_http is not None
         call = build(framework_id)
         data = encode_call(call)
-        headers = {**self._options.headers(), "Mesos-Stream-Id": stream_id}
+        headers = self._call_headers.get(stream_id)
+        if headers is None:
+            headers = {**self._options.headers(), "Mesos-Stream-Id": stream_id}
+            self._call_headers = {stream_id: headers}
         what = f"{call['type']} to {url}"
         for attempt in range(self._call_retries + 1):
             try:

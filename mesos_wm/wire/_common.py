@@ -52,7 +52,7 @@ def filters_json(refuse_seconds: float | None) -> JsonDict | None:
 
 def labels_json(labels: Mapping[str, str] | Iterable[tuple[str, str]]) -> JsonDict:
     """Return a ``Labels`` message (``{"labels": [{"key", "value"}]}``)."""
-    pairs = labels.items() if isinstance(labels, Mapping) else labels
+    pairs = labels.items() if isinstance(labels, dict | Mapping) else labels
     return {"labels": [{"key": str(k), "value": str(v)} for k, v in pairs]}
 
 
