@@ -162,10 +162,13 @@ class Cycle:
         self.cursors: dict[int, Cursor] = {}
         self.groups: dict[str, GroupCounts] = {}
         self.group_fields: dict[str, set[str]] = {}
+        self.group_sigs: dict[str, list[Signature]] = {}
         self._values: dict[str, list[str | None]] = {}
         self._static: dict[tuple[Signature, int], tuple[list[int], list[int]]] = {}
         self._admits: dict[Signature, list[bool]] = {}
         self.explained: dict[tuple[object, ...], int] = {}
+        self._order_lanes: dict[tuple[int, str], tuple[
+            dict[str, list[int]], dict[str, list[int]]]] = {}
         self._value_lanes: dict[tuple[Cursor, str], tuple[
             dict[str, list[int]], list[int], dict[str, int]]] = {}
         self.orders = self._orders()
@@ -303,15 +306,23 @@ class Cycle:
         return agent_ok
 
     def track_group(self, sig: Signature) -> None:
-        """Prepare the running counts of a dynamic signature's group."""
-        group = sig.group
-        assert group is not None
-        fields = self.group_fields.setdefault(group, set())
-        state = self.groups.setdefault(group, GroupCounts())
-        for c in sig.dynamic:
-            if c.field not in fields:
-                fields.add(c.field)
-                state.counts[c.field] = self.running.group_counts(group, c.field)
+        """Count the placements of a dynamic signature's group from now on."""
+        assert sig.group is not None
+        self.group_sigs.setdefault(sig.group, []).append(sig)
+
+    def group_state(self, group: str) -> GroupCounts:
+        """Where the tasks of a tracked group run: running tasks, then this cycle's
+        placements (made on first use)."""
+        state = self.groups.get(group)
+        if state is None:
+            state = self.groups[group] = GroupCounts()
+            fields = self.group_fields[group] = set()
+            for sig in self.group_sigs[group]:
+                for c in sig.dynamic:
+                    if c.field not in fields:
+                        fields.add(c.field)
+                        state.counts[c.field] = self.running.group_counts(group, c.field)
+        return state
 
     def cursor(self, shape: Shape, sig: Signature) -> Cursor:
         """The cursor of (shape, sig), made on first use."""
@@ -409,7 +420,7 @@ class Cycle:
         cur.disc = lane.disc
         cur.inc = lane.inc
         assert sig.group is not None
-        cur.group = self.groups[sig.group]
+        cur.group = self.group_state(sig.group)
         grouping = [c for c in sig.dynamic if c.operator is Operator.GROUP_BY]
         if lane.fast and not sig.groupby:
             cur.cands = lane.cands
@@ -417,7 +428,13 @@ class Cycle:
             cur.place = self._place_binpack_dynamic
         elif len(grouping) == 1:
             known = self._value_lanes.get((lane, grouping[0].field))
-            if known is None:
+            if known is None and lane.skip is not None:
+                shared, lane_ranks = self.order_lanes(lane.kind, grouping[0].field)
+                ranks = self.orders[lane.kind][1]
+                at = ranks[lane.cands[lane.pos]]
+                known = self._value_lanes[(lane, grouping[0].field)] = (shared, ranks, {
+                    v: bisect_left(r, at) for v, r in lane_ranks.items()})
+            elif known is None:
                 start = lane.pos if lane.fast else 0
                 ordered = lane.cands[start:] + (lane.tier2 or [])
                 vals = self.values(grouping[0].field)
@@ -446,6 +463,24 @@ class Cycle:
             cur.place = self._place_groupby if sig.groupby else lane.place
         cur.dead = lane.dead
         return cur
+
+    def order_lanes(self, kind: int, name: str
+                    ) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+        """The slots of order ``kind`` split by the value of field ``name`` (in order, with
+        their ranks); shared by the GROUP_BY cursors of every shape that walks the order."""
+        known = self._order_lanes.get((kind, name))
+        if known is None:
+            order, rank = self.orders[kind]
+            vals = self.values(name)
+            agent_of = self.slot_agent
+            lanes: dict[str, list[int]] = {}
+            for s in order:
+                value = vals[agent_of[s]]
+                if value is not None:
+                    lanes.setdefault(value, []).append(s)
+            known = self._order_lanes[(kind, name)] = (lanes, {
+                v: list(map(rank.__getitem__, slots)) for v, slots in lanes.items()})
+        return known
 
     def room(self, cur: Cursor, s: int) -> bool:
         """True when slot ``s`` has room for one task of the cursor's shape."""
@@ -546,14 +581,14 @@ class Cycle:
         self.placements.append(_new(Placement, (key, self.slot_owner[s], self.pools[s],
                                                 cur.shape, disc)))
         group = cur.sig.group
-        if group is None and grouped and self.groups:
+        if group is None and grouped and self.group_sigs:
             group = self.tasks[key][0].group
-        if group is not None and group in self.groups:
+        if group is not None and group in self.group_sigs:
             self.count_in_group(group, s)
 
     def count_in_group(self, group: str, s: int) -> None:
         """Count a task of ``group`` placed on slot ``s`` for the dynamic constraints."""
-        counts = self.groups[group].counts
+        counts = self.group_state(group).counts
         a = self.slot_agent[s]
         for name in self.group_fields[group]:
             value = self.values(name)[a]
@@ -568,16 +603,16 @@ class Cycle:
             pool = self.pools[s]
             free = self.free[s] = {}
             for n, spans in pool.ranges.items():
-                free[n] = list(reversed(spans))
+                free[n] = [x for b, e in reversed(spans) for x in (e, b)]
             for n, items in pool.sets.items():
                 free[n] = list(reversed(items))
         if len(disc) == 1:
             name, count = disc[0]
             stack = free[name]
             if stack and self.kind[name] == "ranges":
-                b, e = stack[-1]
-                if b + count <= e:
-                    stack[-1] = (b + count, e)
+                b = stack[-1]
+                if b + count <= stack[-2]:
+                    stack[-1] = b + count
                     return ((name, tuple(range(b, b + count))),)
         out = []
         for name, wanted in disc:
@@ -586,14 +621,14 @@ class Cycle:
             count = wanted
             if self.kind[name] == "ranges":
                 while count:
-                    b, e = stack[-1]
+                    b, e = stack[-1], stack[-2]
                     step = min(count, e - b + 1)
                     chosen.extend(range(b, b + step))
                     count -= step
                     if b + step > e:
-                        stack.pop()
+                        del stack[-2:]
                     else:
-                        stack[-1] = (b + step, e)
+                        stack[-1] = b + step
             else:
                 chosen = stack[-count:][::-1]
                 del stack[-count:]

@@ -216,7 +216,7 @@ class Walk:
         left = self.window - self.examined
         walk = cycle.walk
         take = cycle.take
-        groups = cycle.groups
+        groups = cycle.group_sigs
         placements_append = cycle.placements.append
         used = cycle.used
         slot_owner = cycle.slot_owner

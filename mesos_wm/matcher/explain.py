@@ -84,7 +84,8 @@ def explain_pending(cycle: Cycle, shape: Shape, sig: Signature) -> tuple[Failure
         for name, need in needs:
             if bad := _resource_failures(cycle, name, need):
                 found.append(Failure("resource", f"insufficient {name}", bad))
-    group = cycle.groups.get(sig.group) if sig.group is not None else None
+    group = (cycle.group_state(sig.group)
+             if sig.group is not None and sig.group in cycle.group_sigs else None)
     if group is not None:
         admitted = cycle.admitted_slots(sig.base)
         room = [s for s in slots if admitted[s]]

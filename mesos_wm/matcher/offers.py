@@ -168,7 +168,7 @@ class Offer:
         pools: the usable resources, one pool per role (and reservation).
     """
 
-    __slots__ = ("agent_id", "attributes", "hostname", "offer_id", "pools")
+    __slots__ = ("agent_id", "attributes", "capacity", "hostname", "offer_id", "pools")
 
     def __init__(self, offer_id: str, agent_id: str, hostname: str,
                  attributes: Mapping[str, str], pools: tuple[Pool, ...]) -> None:
@@ -177,6 +177,7 @@ class Offer:
         self.hostname = hostname
         self.attributes: Mapping[str, str] = attributes
         self.pools = pools
+        self.capacity: AgentCapacity | None = None
 
     @classmethod
     def from_json(cls, offer: Mapping[str, Any], roles: Iterable[str] | None = None) -> Offer:
@@ -275,7 +276,8 @@ class AgentCapacity:
             offers: parsed offers, any order; an offer id seen twice counts once.
 
         Returns:
-            One AgentCapacity per agent, sorted by agent id.
+            One AgentCapacity per agent, sorted by agent id (an agent with a single offer
+            gets the same object every cycle while that offer is held).
         """
         by_agent: dict[str, list[Offer]] = {}
         seen: set[str] = set()
@@ -289,8 +291,11 @@ class AgentCapacity:
             group = by_agent[agent_id]
             first = group[0]
             if len(group) == 1:
-                out.append(cls(agent_id, first.hostname, first.attributes, first.pools,
-                               (first.offer_id,)))
+                alone = first.capacity
+                if alone is None:
+                    alone = first.capacity = cls(agent_id, first.hostname, first.attributes,
+                                                 first.pools, (first.offer_id,))
+                out.append(alone)
                 continue
             pools: dict[tuple[str, str], Pool] = {}
             for offer in group:
