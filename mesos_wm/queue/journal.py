@@ -22,7 +22,9 @@ record goes, written after each append) and ``folded`` (everything before it has
 consumed by the reader and may be recycled).  Neither hint is synced: ``end`` only ever
 lags the durable records (an appender killed between its write and the hint, or a power
 loss), so :meth:`Journal.end` checks for valid records from the hint on, syncs any it finds
-and moves the hint; ``folded`` only ever lags the consumer's own durable record of it.
+and moves the hint, and :meth:`Journal.recover` (when the store is opened) reads every
+record from the consumer's folded position on, whatever the hint says; ``folded`` only ever
+lags the consumer's own durable record of it.
 
 Segments: when the writer needs the next segment and none exists under that name, it
 renames the oldest fully folded segment to it (recycling; the directory is synced before
