@@ -213,18 +213,52 @@ class Journal:
             StoreError: a record before ``stop`` is missing or damaged.
         """
         out: list[tuple[int, bytes]] = []
-        last = self._normal(start)
-        if last >= stop:
-            return out
-        for pos, payload, after in self._scan(last, stop):
-            out.append((pos, payload))
-            last = after
-            if after >= stop:
+        size = self.segment_size
+        pos = self._normal(start)
+        while pos < stop:
+            segno, off = divmod(pos, size)
+            fd = self._open(segno, write=False)
+            if fd is None:
                 break
-        if last != stop:
+            try:
+                data = os.pread(fd, min(size, stop - segno * size) - off, off)
+            finally:
+                os.close(fd)
+            after = self._parse(data, pos, out)
+            if after == pos:
+                break
+            pos = after
+        if pos != stop:
             raise StoreError(f"the submission journal {self.directory!r} is damaged at "
-                             f"position {last} (expected records up to {stop})")
+                             f"position {pos} (expected records up to {stop})")
         return out
+
+    def _parse(self, data: bytes, start: int, out: list[tuple[int, bytes]]) -> int:
+        """Append the valid records of ``data`` (read from ``start``, within one segment) to
+        ``out``; return the position after the last one (the next segment's start after a
+        switch, ``start`` when none is valid)."""
+        size = self.segment_size
+        view = memoryview(data)
+        pos, base, end = start, start, start + len(data)
+        while pos + HEADER_SIZE <= end:
+            length, crc, where = _HEADER.unpack_from(view, pos - base)
+            if where != pos:
+                break
+            if length == _SWITCH:
+                if crc == zlib.crc32(_FRAME.pack(length, where)):
+                    return (pos // size + 1) * size
+                break
+            first = pos - base + HEADER_SIZE
+            payload = view[first : first + length]
+            if len(payload) < length or crc != zlib.crc32(
+                payload, zlib.crc32(_FRAME.pack(length, where))
+            ):
+                break
+            out.append((pos, payload.tobytes()))
+            pos = self._normal(pos + HEADER_SIZE + length)
+            if pos % size == 0 and pos != start:
+                return pos
+        return pos
 
     def _scan(self, start: int, stop: int | None) -> Iterator[tuple[int, bytes, int]]:
         """Yield (position, payload, next position) of the valid records from ``start``."""
