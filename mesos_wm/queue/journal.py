@@ -17,14 +17,16 @@ left) and continues at the start of the next segment.
 Appending: the segment is opened with ``O_DSYNC``, so ``pwrite`` returns once the record
 is on stable storage (for an overwrite of allocated blocks that is one data write, no
 metadata).  Appenders of every process serialize on an exclusive ``flock`` of ``control``,
-which also holds two hints, read and written under that lock: ``end`` (where the next
-record goes, written after each append) and ``folded`` (everything before it has been
-consumed by the reader and may be recycled).  Neither hint is synced: ``end`` only ever
-lags the durable records (an appender killed between its write and the hint, or a power
-loss), so :meth:`Journal.end` checks for valid records from the hint on, syncs any it finds
-and moves the hint, and :meth:`Journal.recover` (when the store is opened) reads every
-record from the consumer's folded position on, whatever the hint says; ``folded`` only ever
-lags the consumer's own durable record of it.
+which also holds two hints, mapped into memory and read and written under that lock:
+``end`` (where the next record goes, moved after each append) and ``folded`` (everything
+before it has been consumed by the reader and may be recycled).  While the store is open,
+appenders and readers go by the ``end`` hint alone: a record after it was written by an
+appender that died before its call returned, and the next append overwrites it.  Neither
+hint is synced; :meth:`Journal.recover`, when the store is opened, reads every record from
+the consumer's own durable folded position on and sets ``end`` to what it finds (after a
+power loss the hint may lag the records; it is never ahead of them, since it moves only
+after the ``O_DSYNC`` write returned).  ``folded`` only ever lags the consumer's own durable
+record of it.
 
 Segments: when the writer needs the next segment and none exists under that name, it
 renames the oldest fully folded segment to it (recycling; the directory is synced before
@@ -36,6 +38,7 @@ recycled, so readers read without the lock.
 from __future__ import annotations
 
 import fcntl
+import mmap
 import os
 import struct
 import zlib
@@ -49,6 +52,7 @@ HEADER_SIZE = 16
 _MAGIC = b"MWMJRNL1"
 _CONTROL = struct.Struct("<8sQQQ")  # magic, segment size, end hint, folded hint
 _END_AT, _FOLDED_AT = 16, 24
+_HINTS = struct.Struct("<QQ")
 _HEADER = struct.Struct("<IIQ")  # payload length, crc32, position
 _FRAME = struct.Struct("<IQ")  # what the crc covers before the payload
 _SWITCH = 0xFFFFFFFF
@@ -96,6 +100,7 @@ class Journal:
         try:
             with self.locked():
                 self.segment_size = self._init_control(segment_size)
+            self._control = mmap.mmap(self._fd, _CONTROL.size)
         except BaseException:
             self.close()
             raise
@@ -146,22 +151,19 @@ class Journal:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def _hints(self) -> tuple[int, int]:
-        _magic, _size, end, folded = _CONTROL.unpack(os.pread(self._fd, _CONTROL.size, 0))
+        end, folded = _HINTS.unpack_from(self._control, _END_AT)
         return int(end), int(folded)
 
     def set_folded(self, position: int) -> None:
         """Record (locked) that everything before ``position`` has been consumed."""
         with self.locked():
             if position > self._hints()[1]:
-                os.pwrite(self._fd, struct.pack("<Q", position), _FOLDED_AT)
+                struct.pack_into("<Q", self._control, _FOLDED_AT, position)
 
     # -- reading -----------------------------------------------------------------------------
 
     def end(self, floor: int = 0) -> int:
-        """Return (locked) the position after the last durable record.
-
-        Valid records after the ``end`` hint (left by an appender that died before moving
-        it) are synced and the hint is moved past them.
+        """Return (locked) the position after the last record: the ``end`` hint.
 
         Args:
             floor: a position known to be at or before the end (the consumer's folded
@@ -169,41 +171,34 @@ class Journal:
         """
         return self.tail(floor)[0]
 
-    def recover(self, floor: int) -> int:
-        """Return (locked) the end found by reading every record from ``floor`` (the
-        consumer's folded position) on, whatever the ``end`` hint says, and set the hint.
-
-        For opening: a hint can only be ahead of the records if a file was damaged."""
-        return self.tail(floor, verify=True)[0]
-
-    def tail(self, floor: int = 0, *, verify: bool = False) -> tuple[int, int]:
+    def tail(self, floor: int = 0) -> tuple[int, int]:
         """Return (locked) :meth:`end` and the ``folded`` hint."""
         with self.locked():
             hint, folded = self._hints()
-            start = self._normal(floor if verify else max(hint, floor))
-            if not verify and self._nothing_at(start):
-                end = start
-            else:
-                end = start
-                for _pos, _payload, after in self._scan(start, None):
-                    end = after
-                for segno in range(start // self.segment_size, end // self.segment_size + 1):
+            return self._normal(max(hint, floor)), folded
+
+    def recover(self, floor: int) -> int:
+        """Find (locked) the end by reading every record from ``floor`` (the consumer's
+        folded position) on, sync the records found after the ``end`` hint (written by an
+        appender that died before moving it), and set the hint; for opening the store.
+
+        Returns:
+            The end.
+        """
+        with self.locked():
+            hint = self._hints()[0]
+            start = end = self._normal(floor)
+            for _pos, _payload, after in self._scan(start, None):
+                end = after
+            for segno in range(max(start, hint) // self.segment_size,
+                               end // self.segment_size + 1):
+                if end > hint:
                     fd = self._open(segno, write=False)
                     if fd is not None:
                         os.fdatasync(fd)
                         os.close(fd)
-            if end != hint:
-                os.pwrite(self._fd, struct.pack("<Q", end), _END_AT)
-            return end, folded
-
-    def _nothing_at(self, pos: int) -> bool:
-        """Tell cheaply whether no record can start at ``pos`` (the common case of an
-        up-to-date hint in the segment being written)."""
-        segno, off = divmod(pos, self.segment_size)
-        if self._write is None or self._write[0] != segno:
-            return False
-        header = os.pread(self._write[1], HEADER_SIZE, off)
-        return len(header) < HEADER_SIZE or _HEADER.unpack(header)[2] != pos
+            struct.pack_into("<Q", self._control, _END_AT, end)
+            return end
 
     def read(self, start: int, stop: int) -> list[tuple[int, bytes]]:
         """Return the records (position, payload) from ``start`` up to ``stop`` (an end
@@ -334,7 +329,7 @@ class Journal:
             header = _HEADER.pack(len(payload), zlib.crc32(payload, zlib.crc32(frame)), end)
             _write_all(self._segment(segno), header + payload, off)
             new_end = self._normal(end + record_size)
-            os.pwrite(self._fd, struct.pack("<Q", new_end), _END_AT)
+            struct.pack_into("<Q", self._control, _END_AT, new_end)
         finally:
             self.unlock()
         return end, new_end
@@ -414,6 +409,9 @@ class Journal:
         if self._write is not None:
             os.close(self._write[1])
             self._write = None
+        control = getattr(self, "_control", None)
+        if control is not None and not control.closed:
+            control.close()
         for name in ("_fd", "_dir_fd"):
             fd = getattr(self, name, None)
             if fd is not None:

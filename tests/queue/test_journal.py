@@ -59,7 +59,8 @@ def test_a_torn_tail_record_is_ignored_and_overwritten(tmp_path: Path) -> None:
             f.seek(16)
             f.write(start.to_bytes(8, "little"))
         journal = Journal(str(tmp_path / "j"), segment_size=SEG)
-        assert journal.end() == positions[2] < end
+        assert journal.recover(0) == positions[2] < end
+        assert journal.end() == positions[2]
         assert [p for _, p in journal.read(0, positions[2])] == items[:2]
         journal.close()
     journal = Journal(str(tmp_path / "j"), segment_size=SEG)
@@ -76,12 +77,13 @@ def test_records_left_after_the_end_hint_are_found_and_kept(tmp_path: Path) -> N
         f.seek(16)
         f.write((0).to_bytes(8, "little"))
     other = Journal(str(tmp_path / "j"), segment_size=SEG)
-    assert other.end() == true_end
-    assert other.hints()[0] == true_end
+    assert other.end() == 0  # appenders and readers go by the hint; opening recovers it
+    assert other.recover(0) == true_end
+    assert other.hints()[0] == true_end == other.end()
     with open(tmp_path / "j" / "control", "wb") as f:  # control file lost entirely
         f.truncate(0)
     fresh = Journal(str(tmp_path / "j"), segment_size=SEG)
-    assert fresh.end() == true_end  # the scan starts from the start of segment 0
+    assert fresh.recover(0) == true_end
     assert fresh.end(floor=true_end) == true_end
 
 
@@ -100,7 +102,7 @@ def test_folded_segments_are_recycled_and_their_old_records_never_read(tmp_path:
     assert [p for _, p in journal.read(end, journal.end())] == second
     assert positions[0] == 2 * SEG
     reopened = Journal(str(tmp_path / "j"), segment_size=SEG)
-    assert reopened.end(floor=end) == journal.end()
+    assert reopened.recover(end) == journal.end()
     journal.set_folded(journal.end())
     append_all(journal, payloads(30, tag="more"))
     assert len(journal.segments()) <= 4  # 5 recycled; 1-4 fully folded, only 1 spare kept
