@@ -150,15 +150,25 @@ class Walk:
         cycle = self.cycle
         cursors = cycle.cursors
         never = cycle.never
-        by_ck: dict[int, Bucket] = {}
+        dead_cursor = cycle.dead_cursor
+        every: list[Bucket] = []
+        keys: list[list[str]] = []
+        heads: list[int] = []
+        ends: list[int] = []
+        tombs: list[set[str]] = []
         for _, owners in levels:
             for _, buckets in owners:
-                by_ck.update({b.ck: b for b in buckets})
-                self.drop_all(buckets, False)
-        for ck in by_ck.keys() - cursors.keys():
-            b = by_ck[ck]
-            cursors[ck] = (cycle.unschedulable_cursor if never(b.shape, b.sig)
-                           else cycle.dead_cursor)
+                every += buckets
+                for b in buckets:
+                    k = b.keys
+                    keys.append(k)
+                    heads.append(b.head)
+                    ends.append(len(k))
+                    tombs.append(b.dead)
+                    if b.ck not in cursors:
+                        cursors[b.ck] = (cycle.unschedulable_cursor if never(b.shape, b.sig)
+                                         else dead_cursor)
+        self.bulk.append((every, keys, heads, ends, tombs, False))
 
     def _queues(self, owners: list[tuple[str, list[Bucket]]], state: State
                 ) -> list[tuple[float, str, list[float], dict[float, Any]]]:
