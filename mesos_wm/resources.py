@@ -256,19 +256,36 @@ class ResourceSet:
             and all(s <= self.sets.get(n, frozenset()) for n, s in other.sets.items())
         )
 
+    @classmethod
+    def _normalized(
+        cls,
+        millis: dict[str, int],
+        ranges: dict[str, tuple[Range, ...]],
+        sets: dict[str, frozenset[str]],
+    ) -> ResourceSet:
+        """Build from parts already in normal form (sorted names, merged ranges), dropping
+        empty entries, without checking them again (for arithmetic on valid sets)."""
+        obj = object.__new__(cls)
+        kept = {n: m for n, m in sorted(millis.items()) if m}
+        object.__setattr__(obj, "_millis", kept)
+        object.__setattr__(obj, "scalars", {n: m / _MILLI for n, m in kept.items()})
+        object.__setattr__(obj, "ranges", {n: r for n, r in sorted(ranges.items()) if r})
+        object.__setattr__(obj, "sets", {n: s for n, s in sorted(sets.items()) if s})
+        return obj
+
     def __add__(self, other: ResourceSet) -> ResourceSet:
         if not isinstance(other, ResourceSet):
             return NotImplemented
         millis = dict(self._millis)
         for n, m in other._millis.items():
             millis[n] = millis.get(n, 0) + m
-        range_names = set(self.ranges) | set(other.ranges)
-        set_names = set(self.sets) | set(other.sets)
-        return ResourceSet(
-            {n: m / _MILLI for n, m in millis.items()},
-            {n: self.ranges.get(n, ()) + other.ranges.get(n, ()) for n in range_names},
-            {n: self.sets.get(n, frozenset()) | other.sets.get(n, frozenset()) for n in set_names},
-        )
+        ranges = dict(self.ranges)
+        for n, r in other.ranges.items():
+            ranges[n] = _merge(ranges[n] + r, n) if n in ranges else r
+        sets = dict(self.sets)
+        for n, s in other.sets.items():
+            sets[n] = sets[n] | s if n in sets else s
+        return ResourceSet._normalized(millis, ranges, sets)
 
     def __sub__(self, other: ResourceSet) -> ResourceSet:
         """Remove ``other``.
@@ -280,14 +297,14 @@ class ResourceSet:
             return NotImplemented
         if not self.contains(other):
             raise ValueError(f"cannot subtract {other} from {self}: not contained")
-        millis = dict(self._millis)
-        for n, m in other._millis.items():
-            millis[n] -= m
-        return ResourceSet(
-            {n: m / _MILLI for n, m in millis.items()},
-            {n: _ranges_subtract(r, other.ranges.get(n, ())) for n, r in self.ranges.items()},
-            {n: s - other.sets.get(n, frozenset()) for n, s in self.sets.items()},
-        )
+        taken = other._millis
+        millis = {n: m - taken.get(n, 0) for n, m in self._millis.items()}
+        ranges = {
+            n: _ranges_subtract(r, other.ranges[n]) if n in other.ranges else r
+            for n, r in self.ranges.items()
+        }
+        sets = {n: s - other.sets[n] if n in other.sets else s for n, s in self.sets.items()}
+        return ResourceSet._normalized(millis, ranges, sets)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ResourceSet):
