@@ -355,8 +355,9 @@ class HttpClient:
     async def _connection(self, origin: _Origin, pool: _Pool) -> _Connection:
         while pool.idle:
             connection = pool.idle.pop()
-            if not connection.closed:
+            if not connection.closed and connection.reusable:
                 return connection
+            connection.close()
         loop = asyncio.get_running_loop()
         tls: ssl.SSLContext | None = None
         if origin.scheme == "https":

@@ -127,6 +127,24 @@ async def test_bodies_by_length_chunked_and_until_close_and_connection_close(
         await server.close()
 
 
+async def test_a_keep_alive_connection_the_server_closed_while_idle_is_replaced(
+        client: HttpClient) -> None:
+    async def once(request: bytes) -> bytes:
+        return b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
+
+    server, url = await raw(once)
+    try:
+        assert (await client.post(url, b"{}", {})).status == 202
+        for task in asyncio.all_tasks():
+            if "RawServer._serve" in repr(task.get_coro()):
+                task.cancel()
+        await asyncio.sleep(0.05)
+        assert (await client.post(url, b"{}", {})).status == 202
+        assert server.connections == 2
+    finally:
+        await server.close()
+
+
 async def test_a_server_that_closes_before_answering_breaks_the_call(client: HttpClient) -> None:
     async def hang_up(request: bytes) -> bytes | None:
         return None
