@@ -115,9 +115,12 @@ def basic_authorization(principal: str, secret: str) -> str:
     return f"Basic {token}"
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode_call(call: Mapping[str, Any]) -> bytes:
     """Serialise a call for the wire (compact JSON, UTF-8)."""
-    return json.dumps(call, separators=(",", ":")).encode("utf-8")
+    return _COMPACT.encode(call).encode("utf-8")
 
 
 def error_for_status(status: int, body: bytes, location: str | None = None) -> MesosWmError:
