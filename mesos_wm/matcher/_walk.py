@@ -130,8 +130,8 @@ class Walk:
         self.bulk.append((buckets, keys, [b.head for b in buckets], list(map(len, keys)),
                           [b.dead for b in buckets], window))
 
-    def run(self, levels: Levels) -> None:
-        """Walk the levels, highest priority first."""
+    def run(self, levels: Levels, combos: Mapping[int, tuple[Shape, Signature, int]]) -> None:
+        """Walk the levels, highest priority first (``combos``: see :meth:`settle`)."""
         cycle = self.cycle
         for priority_index, (_, owners) in enumerate(levels):
             if self.examined >= self.window:
@@ -141,34 +141,27 @@ class Walk:
                 break
             cycle.refresh_top()
             if cycle.exhausted():
-                self.settle(levels[priority_index:])
+                self.settle(levels[priority_index:], combos)
                 break
             self.level(owners)
 
-    def settle(self, levels: Levels) -> None:
-        """Drop every bucket of ``levels``: no slot has room for any pending shape."""
+    def settle(self, levels: Levels, combos: Mapping[int, tuple[Shape, Signature, int]]
+               ) -> None:
+        """Drop every bucket of ``levels``: no slot has room for any pending shape.
+
+        ``combos`` are those of the index; the ones without a cursor yet occur only in
+        these levels and get the dead (or unschedulable) cursor they would have got.
+        """
         cycle = self.cycle
         cursors = cycle.cursors
         never = cycle.never
-        dead_cursor = cycle.dead_cursor
-        every: list[Bucket] = []
-        keys: list[list[str]] = []
-        heads: list[int] = []
-        ends: list[int] = []
-        tombs: list[set[str]] = []
+        for ck in combos.keys() - cursors.keys():
+            shape, sig, _ = combos[ck]
+            cursors[ck] = (cycle.unschedulable_cursor if never(shape, sig)
+                           else cycle.dead_cursor)
         for _, owners in levels:
             for _, buckets in owners:
-                every += buckets
-                for b in buckets:
-                    k = b.keys
-                    keys.append(k)
-                    heads.append(b.head)
-                    ends.append(len(k))
-                    tombs.append(b.dead)
-                    if b.ck not in cursors:
-                        cursors[b.ck] = (cycle.unschedulable_cursor if never(b.shape, b.sig)
-                                         else dead_cursor)
-        self.bulk.append((every, keys, heads, ends, tombs, False))
+                self.drop_all(buckets, False)
 
     def _queues(self, owners: list[tuple[str, list[Bucket]]], state: State
                 ) -> list[tuple[float, str, list[float], dict[float, Any]]]:

@@ -17,7 +17,7 @@ that is compacted away later.  The index never changes during :meth:`Matcher.mat
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from mesos_wm.matcher.constraints import Constraint
 from mesos_wm.matcher.request import Shape, Signature, TaskRequest
@@ -141,6 +141,7 @@ class PendingIndex:
         self._serial = 0
         self._levels: dict[int, dict[str, dict[tuple[int, int], Bucket]]] = {}
         self._clock = [0]
+        self._combos: dict[int, tuple[Shape, Signature, int]] = {}
         self.version = 0
 
     def __len__(self) -> int:
@@ -178,6 +179,8 @@ class PendingIndex:
             owners.setdefault(task.owner, {})[(shape.index, sig.index)] = bucket
             self._sig_buckets[sig] += 1
             self._shape_buckets[shape] = self._shape_buckets.get(shape, 0) + 1
+            combo = self._combos.get(bucket.ck)
+            self._combos[bucket.ck] = (shape, sig, 1 if combo is None else combo[2] + 1)
         bucket._insert(task.submitted, task.key)
         if task.group is not None:
             bucket.grouped += 1
@@ -237,6 +240,11 @@ class PendingIndex:
             bucket.live = 0
             self._release(bucket.sig)
             self._shape_buckets[bucket.shape] -= 1
+            shape, sig, count = self._combos[bucket.ck]
+            if count > 1:
+                self._combos[bucket.ck] = (shape, sig, count - 1)
+            else:
+                del self._combos[bucket.ck]
             if not self._shape_buckets[bucket.shape]:
                 del self._shape_buckets[bucket.shape]
         else:
@@ -269,6 +277,11 @@ class PendingIndex:
     def shapes(self) -> list[Shape]:
         """The shapes of the pending tasks, by index."""
         return sorted(self._shape_buckets, key=lambda s: s.index)
+
+    def combos(self) -> Mapping[int, tuple[Shape, Signature, int]]:
+        """Every (shape, signature) of the pending tasks by combo key, with its bucket count
+        (do not modify)."""
+        return self._combos
 
     def group_signatures(self) -> list[Signature]:
         """The signatures with dynamic constraints (and a group) of the pending tasks."""

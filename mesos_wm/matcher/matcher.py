@@ -147,7 +147,7 @@ class Matcher:
         walk = Walk(cycle, self.cluster, running, total=drf_total, window=window,
                     quantum=self.drf_quantum)
         pending.freeze()
-        walk.run(pending.levels())
+        walk.run(pending.levels(), pending.combos())
         used_ids = {i for s, used in enumerate(cycle.used) if used
                     for i in cycle.pools[s].offer_ids}
         unused = list(dict.fromkeys(o.offer_id for o in offers if o.offer_id not in used_ids))
