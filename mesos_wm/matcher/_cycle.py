@@ -75,7 +75,8 @@ class Cycle(CycleState):
                 return self.dead_cursor
         cur = self.cursors[ck] = Cursor(shape, sig)
         if master is not None:
-            cur.needs, cur.disc, cur.inc = master.needs, master.disc, master.inc
+            cur.needs, cur.disc = master.needs, master.disc
+            cur.inc, cur.drf = master.inc, master.drf
         else:
             self._describe(cur, shape)
         kind = self.order_kind(shape)
@@ -127,6 +128,7 @@ class Cycle(CycleState):
         cur.needs = tuple(needs)
         cur.disc = tuple(disc)
         cur.inc = share_increment(shape.items, self.drf_total)
+        cur.drf = tuple(shape.amounts.get(n, 0) for n in self.drf_total)
 
     def _dynamic_cursor(self, shape: Shape, sig: Signature) -> Cursor:
         ck = combo_key(shape, sig)
@@ -142,6 +144,7 @@ class Cycle(CycleState):
         cur.needs = lane.needs
         cur.disc = lane.disc
         cur.inc = lane.inc
+        cur.drf = lane.drf
         assert sig.group is not None
         cur.group = self.group_state(sig.group)
         grouping = [c for c in sig.dynamic if c.operator is Operator.GROUP_BY]

@@ -45,7 +45,7 @@ class Cursor:
     the matcher and by :meth:`Cycle.walk`; the others through ``place``.
     """
 
-    __slots__ = ("cands", "dead", "disc", "dyn", "fast", "group", "inc", "kind", "lane",
+    __slots__ = ("cands", "dead", "disc", "drf", "dyn", "fast", "group", "inc", "kind", "lane",
                  "lane_front", "lane_pos", "lanes", "master", "needs", "place", "pos", "rank_of",
                  "ranks", "shape", "sig", "skip", "tier2", "unschedulable")
 
@@ -64,6 +64,7 @@ class Cursor:
         self.fast = False
         self.kind = 0
         self.inc = 0.0
+        self.drf: tuple[int, ...] = ()
         self.dyn: tuple[Constraint, ...] = sig.dynamic
         self.group: GroupCounts | None = None
         self.lane: Cursor | None = None

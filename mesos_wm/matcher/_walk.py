@@ -20,8 +20,8 @@ from bisect import insort
 from collections.abc import Callable, Mapping
 from functools import partial
 from heapq import heapify, heappop, heappush, heapreplace
-from itertools import compress, repeat
-from operator import not_
+from itertools import compress
+from operator import not_, truediv
 from typing import Any, cast
 
 from mesos_wm.matcher._cycle import NO_DISCRETE, Cursor, Cycle, skip_full
@@ -35,7 +35,6 @@ from mesos_wm.matcher.running import RunningIndex
 _EPSILON = 1e-12
 _INLINE = 8
 _new = tuple.__new__
-_amount = dict.get
 
 
 
@@ -69,7 +68,8 @@ class Walk:
         self.bulk: list[tuple[list[Bucket], list[list[str]], list[int], list[int],
                               list[set[str]], bool]] = []
         self.total = total
-        self.usage: dict[str, dict[str, int]] = {}
+        self.totals = list(total.values())
+        self.usage: dict[str, list[int]] = {}
         self._explained: dict[tuple[Shape, Signature], tuple[Failure, ...]] = {}
 
     def explained(self, how: Callable[[Any, Shape, Signature], tuple[Failure, ...]],
@@ -85,8 +85,8 @@ class Walk:
         usage = self.usage.get(owner)
         if usage is None:
             base = self.running.owner_usage_milli(owner)
-            usage = self.usage[owner] = {n: base.get(n, 0) for n in self.total}
-        return max((usage[n] / t for n, t in self.total.items()), default=0.0)
+            usage = self.usage[owner] = [base.get(n, 0) for n in self.total]
+        return max(map(truediv, usage, self.totals), default=0.0)
 
     def unplaced(self) -> list[Unplaced]:
         """Build the Unplaced groups of the buckets dropped during the walk.
@@ -232,7 +232,7 @@ class Walk:
                 budget = nxt[0] + quantum - share
             else:
                 budget = math.inf
-            tally: list[dict[str, int]] = []
+            tally: list[tuple[int, ...]] = []
             while fheap and left > 0:
                 sub = fheap[0]
                 t = ties[sub]
@@ -327,13 +327,13 @@ class Walk:
                     heappop(fheap)
                 else:
                     _pop(fheap, ties)
-                tally.append(cur.shape.amounts)
+                tally.append(cur.drf)
                 budget -= cur.inc
                 if budget <= _EPSILON:
                     break
             usage = self.usage[owner]
-            for name in usage:
-                usage[name] += sum(map(_amount, tally, repeat(name), repeat(0)))
+            for i, added in enumerate(map(sum, zip(*tally, strict=True))):
+                usage[i] += added
             if fheap and left > 0:
                 heapreplace(heap, (self.share(owner), owner, fheap, ties))
             else:
