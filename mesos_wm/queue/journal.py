@@ -47,7 +47,7 @@ from contextlib import contextmanager
 
 from mesos_wm.errors import StoreError
 
-DEFAULT_SEGMENT_SIZE = 16 << 20
+DEFAULT_SEGMENT_SIZE = 4 << 20
 HEADER_SIZE = 16
 _MAGIC = b"MWMJRNL1"
 _CONTROL = struct.Struct("<8sQQQ")  # magic, segment size, end hint, folded hint
