@@ -150,17 +150,21 @@ class LaunchState(SimulationState):
         offered = offered - needed
         executor_json = info.get("executor")
         if executor_json is not None and existing is None:
+            task_resources = validation.resources_of(
+                info["resources"], role, framework.has("MULTI_ROLE")
+            )
             own = ResourceSet.from_json(executor_json.get("resources", []))
             existing = Executor(executor_id or "", framework.framework_id, executor_json, own)
             agent.executors.setdefault(framework.framework_id, {})[existing.executor_id] = existing
+        else:
+            task_resources = needed
         task = self._add_task(
             framework,
             agent,
             role,
             info,
             executor_id=executor_id,
-            resources=validation.resources_of(info["resources"], role, framework.has("MULTI_ROLE"))
-            or empty(),
+            resources=task_resources or empty(),
             executor=existing,
             now=now,
         )

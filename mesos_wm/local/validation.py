@@ -349,8 +349,8 @@ def task(
         if not executor_running:
             needed_json += executor.get("resources", [])
     needed = resources_of(needed_json, role, multi_role)
-    total = ResourceSet.from_json(needed_json)
     if needed is None or not offered.contains(needed):
+        total = ResourceSet.from_json(needed_json)
         return (
             f"Total resources {describe(total, role)} required by task and its executor is "
             f"more than available {describe(offered, role)}",
@@ -423,8 +423,8 @@ def task_group(
     if not executor_running:
         needed_json += executor.get("resources", [])
     needed = resources_of(needed_json, role, multi_role)
-    total = ResourceSet.from_json(needed_json)
     if needed is None or not offered.contains(needed):
+        total = ResourceSet.from_json(needed_json)
         return (
             f"Total resources {describe(total, role)} required by task group and its executor "
             f"are more than available {describe(offered, role)}"
