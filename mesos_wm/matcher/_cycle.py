@@ -269,7 +269,8 @@ class Cycle(CycleState):
         assert skip is not None
         while pos < end:
             if skip[pos] != pos:
-                pos = skip_full(skip, pos)
+                at = skip[pos]
+                pos = at if skip[at] == at else skip_full(skip, pos)
                 continue
             s = order[pos]
             for col, need in needs:

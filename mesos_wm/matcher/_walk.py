@@ -266,7 +266,8 @@ class Walk:
                             found = -1
                             while p < end and tries:
                                 if skip is not None and skip[p] != p:
-                                    p = skip_full(skip, p)
+                                    q = skip[p]
+                                    p = q if skip[q] == q else skip_full(skip, p)
                                     continue
                                 s = cands[p]
                                 if col[s] >= need:
