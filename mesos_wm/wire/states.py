@@ -55,6 +55,9 @@ TERMINAL_STATES: frozenset[TaskState] = frozenset(
 )
 
 
+_TERMINAL_BY_NAME: dict[str, bool] = {s.value: s in TERMINAL_STATES for s in TaskState}
+
+
 def is_terminal(state: str | TaskState) -> bool:
     """Tell whether a task in ``state`` will never change state again.
 
@@ -67,7 +70,13 @@ def is_terminal(state: str | TaskState) -> bool:
     Raises:
         ValueError: ``state`` is not a Mesos task state name.
     """
-    return TaskState(state) in TERMINAL_STATES
+    try:
+        terminal = _TERMINAL_BY_NAME.get(state)
+    except TypeError:
+        terminal = None
+    if terminal is None:
+        raise ValueError(f"{state!r} is not a valid TaskState")
+    return terminal
 
 
 class Source(enum.StrEnum):
