@@ -14,7 +14,7 @@ placed (:meth:`CycleState.take`).  The cursors themselves are made and moved in 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from itertools import compress
+from itertools import compress, repeat
 from operator import and_
 from typing import Any
 
@@ -134,11 +134,12 @@ class CycleState:
                     self.kind.setdefault(n, "set")
         names = {n for shape in shapes for n, _ in shape.items}
         self.cols: dict[str, list[int]] = {}
+        scalars = [p.scalars for p in pools]
         for n in names:
             if n in self.kind:
                 self.cols[n] = [p.count(n) * MILLI for p in pools]
             else:
-                self.cols[n] = [p.scalars.get(n, 0) for p in pools]
+                self.cols[n] = list(map(dict.get, scalars, repeat(n), repeat(0)))
         self.scale = {id(col): max(1, sum(col)) for col in self.cols.values()}
         self.free: list[dict[str, list[Any]] | None] = [None] * len(pools)
         gpu_agent = [False] * len(agents)

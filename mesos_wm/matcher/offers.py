@@ -72,9 +72,11 @@ class Pool:
         ranges: name -> merged inclusive pairs.
         sets: name -> sorted items.
         offer_ids: the offers the resources came from.
+
+    A pool is not changed once its offer is parsed (the matcher caches counts on it).
     """
 
-    __slots__ = ("extra", "key", "offer_ids", "ranges", "role", "scalars", "sets")
+    __slots__ = ("counts", "extra", "key", "offer_ids", "ranges", "role", "scalars", "sets")
 
     def __init__(
         self,
@@ -94,13 +96,19 @@ class Pool:
         self.scalars: dict[str, int] = scalars if scalars is not None else {}
         self.ranges: dict[str, tuple[Range, ...]] = ranges if ranges is not None else {}
         self.sets: dict[str, tuple[str, ...]] = sets if sets is not None else {}
+        self.counts: dict[str, int] | None = None
 
     def count(self, name: str) -> int:
         """How many range values or set items of ``name`` the pool has."""
-        spans = self.ranges.get(name)
-        if spans is not None:
-            return sum(e - b + 1 for b, e in spans)
-        return len(self.sets.get(name, ()))
+        counts = self.counts
+        if counts is None:
+            counts = self.counts = {}
+        known = counts.get(name)
+        if known is None:
+            spans = self.ranges.get(name)
+            known = counts[name] = (sum(e - b + 1 for b, e in spans) if spans is not None
+                                    else len(self.sets.get(name, ())))
+        return known
 
     def resource(self, name: str, value: float | tuple[Range, ...] | tuple[str, ...]
                  ) -> dict[str, Any]:
