@@ -285,6 +285,8 @@ async def run_naive(url: str, queue: TaskQueue, seconds: float) -> float:
     await asyncio.sleep(seconds)
     rate = naive.finished / (time.perf_counter() - start)
     await naive.driver.stop(teardown=True)
+    with contextlib.suppress(MesosWmError):
+        await naive.driver.join()
     log(f"naive: {naive.finished} tasks in {seconds:.0f}s = {rate:.1f}/s")
     return rate
 
