@@ -144,10 +144,14 @@ def place_group_by(cycle: Cycle, cur: Cursor, key: str, grouped: bool) -> bool:
         if p < len(slots):
             live.append(value)
     group.candidates[grouping.field] = frozenset(live)
+    bound = grouping.spread_bound(group)
+    counts = group.counts.get(grouping.field, {})
+    ranks = cur.ranks
     best = -1
     for value in live:
-        s = cur.lanes[value][cur.lane_pos[value]]
-        if (best < 0 or cur.ranks[s] < cur.ranks[best]) and grouping.admits(value, group):
+        s = cur.lanes[value][lane_pos[value]]
+        if (best < 0 or ranks[s] < ranks[best]) and (
+                bound is None or counts.get(value, 0) <= bound):
             best = s
     if best < 0:
         cur.dead = True

@@ -218,11 +218,25 @@ class Constraint:
         if op is Operator.CLUSTER:
             used = [v for v, c in counts.items() if c > 0]
             return not used or value in used
+        bound = self.spread_bound(group)
+        return bound is None or here <= bound
+
+    def spread_bound(self, group: GroupCounts) -> int | None:
+        """GROUP_BY: the most tasks of the group a value may already hold to be chosen.
+
+        The least count over the values where the group runs and the candidate values; 0
+        while fewer values than the expected count are used; None when there are none
+        (any value will do).  :meth:`admits` compares a value's count with it, so a cycle
+        can work it out once per placement instead of once per value.
+        """
+        counts = group.counts.get(self.field, {})
         used_values = {v for v, c in counts.items() if c > 0}
         if self._number and len(used_values) < self._number:
-            return here == 0
-        known = used_values | group.candidates.get(self.field, frozenset()) | {value}
-        return here <= min(counts.get(v, 0) for v in known)
+            return 0
+        known = used_values | group.candidates.get(self.field, frozenset())
+        if not known:
+            return None
+        return min(counts.get(v, 0) for v in known)
 
     def evaluate(self, agent: AgentAttributes, group: GroupCounts | None = None) -> str | None:
         """Check the constraint for one agent (Fenzo's ``ConstraintEvaluator.evaluate``).
