@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from functools import partial
+from itertools import chain, compress
+from operator import and_
 
 from mesos_wm.matcher._placers import (
     place_binpack_dynamic,
@@ -189,6 +191,52 @@ class Cycle(CycleState):
             cur.place = partial(place_groupby, self) if sig.groupby else lane.place
         cur.dead = lane.dead
         return cur
+
+    def static_slots(self, sig: Signature, kind: int) -> tuple[list[int], list[int]]:
+        """Slots of order ``kind`` that pass the static constraints and pin, with ranks.
+
+        A single selective constraint (``rack EQ r1``) gathers the slots of the values it
+        accepts from :meth:`order_lanes` instead of filtering the whole order.
+        """
+        known = self._static.get((sig, kind))
+        if known is not None:
+            return known
+        order, rank = self.orders[kind]
+        slots = order
+        if sig.pin is None and len(sig.static) == 1 and not sig.static[0].accepts(None):
+            c = sig.static[0]
+            lane_ranks = self.order_lanes(kind, c.field)[1]
+            good = [r for v, r in lane_ranks.items() if c.accepts(v)]
+            if sum(map(len, good)) * 4 < len(order):
+                ranks = sorted(chain.from_iterable(good))
+                known = self._static[(sig, kind)] = (list(map(order.__getitem__, ranks)), ranks)
+                return known
+        if sig.pin is not None or sig.static:
+            ok = self.admitted_slots(sig)
+            slots = list(compress(order, map(ok.__getitem__, order)))
+        known = self._static[(sig, kind)] = (slots, list(map(rank.__getitem__, slots)))
+        return known
+
+    def admitted_slots(self, sig: Signature) -> list[bool]:
+        """Per slot: does its agent pass the signature's static constraints and pin?"""
+        known = self._admits.get(sig)
+        if known is not None:
+            return known
+        agent_ok: list[bool] | None = None
+        if sig.pin is not None:
+            agent_ok = [a.agent_id == sig.pin for a in self.agents]
+        for constraint in sig.static:
+            vals = self.values(constraint.field)
+            verdict = {v: constraint.accepts(v) for v in set(vals)}
+            ok = map(verdict.__getitem__, vals)
+            agent_ok = list(ok if agent_ok is None else map(and_, agent_ok, ok))
+        if agent_ok is None:
+            agent_ok = [True] * len(self.agents)
+        if not self.slot_is_agent:
+            agent_ok = list(map(agent_ok.__getitem__, self.slot_agent))
+        self._admits[sig] = agent_ok
+        return agent_ok
+
 
     def order_lanes(self, kind: int, name: str
                     ) -> tuple[dict[str, list[int]], dict[str, list[int]]]:

@@ -14,8 +14,7 @@ placed (:meth:`CycleState.take`).  The cursors themselves are made and moved in 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from itertools import compress, repeat
-from operator import and_
+from itertools import repeat
 from typing import Any
 
 from mesos_wm.matcher.constraints import Constraint, GroupCounts, field_value
@@ -269,38 +268,6 @@ class CycleState:
                 field_value(a.hostname, a.attributes, name) for a in self.agents]
         return vals
 
-    def static_slots(self, sig: Signature, kind: int) -> tuple[list[int], list[int]]:
-        """Slots of order ``kind`` that pass the static constraints and pin, with ranks."""
-        known = self._static.get((sig, kind))
-        if known is not None:
-            return known
-        order, rank = self.orders[kind]
-        slots = order
-        if sig.pin is not None or sig.static:
-            ok = self.admitted_slots(sig)
-            slots = list(compress(order, map(ok.__getitem__, order)))
-        known = self._static[(sig, kind)] = (slots, list(map(rank.__getitem__, slots)))
-        return known
-
-    def admitted_slots(self, sig: Signature) -> list[bool]:
-        """Per slot: does its agent pass the signature's static constraints and pin?"""
-        known = self._admits.get(sig)
-        if known is not None:
-            return known
-        agent_ok: list[bool] | None = None
-        if sig.pin is not None:
-            agent_ok = [a.agent_id == sig.pin for a in self.agents]
-        for constraint in sig.static:
-            vals = self.values(constraint.field)
-            verdict = {v: constraint.accepts(v) for v in set(vals)}
-            ok = map(verdict.__getitem__, vals)
-            agent_ok = list(ok if agent_ok is None else map(and_, agent_ok, ok))
-        if agent_ok is None:
-            agent_ok = [True] * len(self.agents)
-        if not self.slot_is_agent:
-            agent_ok = list(map(agent_ok.__getitem__, self.slot_agent))
-        self._admits[sig] = agent_ok
-        return agent_ok
 
     def track_group(self, sig: Signature) -> None:
         """Count the placements of a dynamic signature's group from now on."""
