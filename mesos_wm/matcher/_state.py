@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from itertools import repeat
 from typing import Any
 
-from mesos_wm.matcher.constraints import Constraint, GroupCounts, field_value
+from mesos_wm.matcher.constraints import HOSTNAME, Constraint, GroupCounts
 from mesos_wm.matcher.fitness import AgentView, Fitness, Strategy
 from mesos_wm.matcher.offers import AgentCapacity, Pool
 from mesos_wm.matcher.request import GPUS, MILLI, Shape, Signature, TaskRequest
@@ -264,8 +264,9 @@ class CycleState:
         """The value of field ``name`` per agent (not per slot)."""
         vals = self._values.get(name)
         if vals is None:
-            vals = self._values[name] = [
-                field_value(a.hostname, a.attributes, name) for a in self.agents]
+            vals = self._values[name] = (
+                [a.hostname for a in self.agents] if name == HOSTNAME
+                else [a.attributes.get(name) for a in self.agents])
         return vals
 
 
