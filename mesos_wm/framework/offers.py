@@ -12,9 +12,7 @@ For every OFFERS event the framework
    tasks stay ready, pinned to the first;
 4. for each agent, records the launch intents in the queue in one transaction
    (``mark_launching_many``: QUEUED -> LAUNCHING, one attempt each) **before** sending one
-   ACCEPT with one LAUNCH operation for all of that agent's offers.  The ACCEPT goes out
-   at once and the next agent's intents are recorded while the master works on it; the
-   cycle ends when every ACCEPT has been answered.  Tasks the queue no
+   ACCEPT with one LAUNCH operation for all of that agent's offers.  Tasks the queue no
    longer holds as QUEUED (cancelled meanwhile) are left out.  If the ACCEPT fails, the
    attempts stay LAUNCHING and are reconciled at once (or after resubscribing): Mesos then
    reports them lost if the launch never arrived, and they are retried as new attempts;
@@ -24,7 +22,6 @@ For every OFFERS event the framework
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -154,7 +151,6 @@ class OfferCycle:
         rt = self.rt
         accepted: set[str] = set()
         repin: set[str] = set()
-        sends: list[asyncio.Task[None]] = []
         for agent_id, placements in by_agent.items():
             by_key = {int(p.task_key): p for p in placements}
             try:
@@ -198,11 +194,7 @@ class OfferCycle:
             rt.stats.launched += len(infos)
             offer_ids = list(placements[0].agent.offer_ids)
             accepted.update(offer_ids)
-            sends.append(asyncio.get_running_loop().create_task(
-                self._accept(offer_ids, infos, launched, now)))
-            await asyncio.sleep(0)
-        if sends:
-            await asyncio.gather(*sends)
+            await self._accept(offer_ids, infos, launched, now)
         if repin:
             rt.ready.repin(repin)
         return accepted

@@ -166,32 +166,6 @@ async def test_intents_are_recorded_before_the_accept_and_the_rest_is_declined_s
     assert one.mesos_task_id in rt.alive and rt.homes.get("wf") == "S1"
 
 
-async def test_each_agents_accept_follows_its_intents_and_all_are_answered_before_the_end(
-        rt: Runtime, mocker: MockerFixture) -> None:
-    rt.queue.ready_tasks.return_value = [  # type: ignore[attr-defined]
-        ready(1, "wa", "run", task_shape=shape(cpus=3)),
-        ready(2, "wb", "run", task_shape=shape(cpus=3))]
-    first = dataclasses.replace(launch("wa", "run", agent_id="S1"), key=1)
-    second = dataclasses.replace(launch("wb", "run", agent_id="S2"), key=2)
-    claims = {"S1": Claims((first,), ()), "S2": Claims((second,), ())}
-    rt.queue.mark_launching_many.side_effect = (  # type: ignore[attr-defined]
-        lambda keys, *, agent_id, now: claims[agent_id])
-    answered: list[str] = []
-
-    async def accept(offer_ids: list[str], *args: Any, **kwargs: Any) -> None:
-        await asyncio.sleep(0.01)
-        answered.extend(offer_ids)
-
-    rt.driver.accept.side_effect = accept  # type: ignore[union-attr]
-    calls = order(mocker, mark=rt.queue.mark_launching_many, accept=rt.driver.accept)
-    await OfferCycle(rt).handle([offer("O1", "S1"), offer("O2", "S2")])
-    steps = [(c[0], c.kwargs.get("agent_id") or c.args[0]) for c in calls.mock_calls]
-    assert steps.index(("mark", "S1")) < steps.index(("accept", ["O1"]))
-    assert steps.index(("mark", "S2")) < steps.index(("accept", ["O2"]))
-    assert sorted(answered) == ["O1", "O2"]
-    assert rt.stats.accepts == 2
-
-
 async def test_offers_are_declined_long_when_nothing_waits(rt: Runtime, clock: Clock) -> None:
     cycle = OfferCycle(rt)
     clock.now += 10
