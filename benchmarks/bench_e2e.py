@@ -183,13 +183,23 @@ async def run_mesos_wm(url: str, queue: TaskQueue, tasks: int, args: argparse.Na
     start = time.perf_counter()
     await framework.start()
     last = 0
-    while not done.is_set():
-        try:
-            await asyncio.wait_for(done.wait(), 10)
-        except TimeoutError:
-            rate = (finished - last) / 10
-            last = finished
-            log(f"mesos_wm: {finished}/{tasks} finished ({rate:.0f}/s)")
+    stopped = asyncio.ensure_future(framework.join())
+    try:
+        while not done.is_set():
+            waiter = asyncio.ensure_future(done.wait())
+            await asyncio.wait([waiter, stopped], timeout=10,
+                               return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            if stopped.done():
+                await framework.stop()
+                stopped.result()
+                raise RuntimeError("the framework stopped before the tasks finished")
+            if not done.is_set():
+                rate = (finished - last) / 10
+                last = finished
+                log(f"mesos_wm: {finished}/{tasks} finished ({rate:.0f}/s)")
+    finally:
+        stopped.cancel()
     elapsed = time.perf_counter() - start
     stats = framework.stats
     result = {"tasks": tasks, "seconds": elapsed, "tasks_per_s": tasks / elapsed,

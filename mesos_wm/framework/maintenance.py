@@ -226,6 +226,8 @@ class Maintenance:
                 log.debug("SUPPRESS: nothing waiting")
         except MesosWmError as exc:
             log.info("%s failed: %s", action.value.upper(), exc)
+            if action is OfferAction.REVIVE:
+                rt.policy.revive_failed(now)
 
     async def _periodic_reconcile(self, now: float) -> None:
         rt = self.rt
@@ -250,16 +252,26 @@ class Maintenance:
             self.idle_event.set()
 
     def next_delay(self) -> float:
-        """Seconds until the timer has something to do (at most ``refresh_interval``)."""
+        """Seconds until the timer has something to do (at most ``refresh_interval``).
+
+        The duties that need a subscription (REVIVE/SUPPRESS, reconciling, re-sending
+        kills) count only while subscribed: their deadlines pass unmet while the driver
+        (re)subscribes, and counting them would make the timer run again at once, over
+        and over.  SUBSCRIBED wakes the timer.
+        """
         rt = self.rt
         now = rt.clock()
         cfg = rt.config
-        times = [self.last_refresh + cfg.refresh_interval, rt.reconciler.next_deadline(),
-                 self.last_kill_poll + cfg.kill_retry_interval]
+        times = [self.last_refresh + cfg.refresh_interval]
+        if rt.subscribed:
+            times += [rt.reconciler.next_deadline(),
+                      self.last_kill_poll + cfg.kill_retry_interval]
+            revive = rt.policy.next_deadline(now)
+            if revive is not None:
+                times.append(revive)
         if rt.settled_changed:
             times.append(self.last_idle_check + _IDLE_CHECK_INTERVAL)
-        for t in (rt.deadlines.next_deadline(), rt.policy.next_deadline(now),
-                  rt.queue.next_wakeup()):
+        for t in (rt.deadlines.next_deadline(), rt.queue.next_wakeup()):
             if t is not None:
                 times.append(t)
         return max(0.0, min(min(times) - now, cfg.refresh_interval))

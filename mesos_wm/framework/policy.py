@@ -118,6 +118,11 @@ class OfferPolicy:
         self.filtered_long = False
         self.revive_wanted = False
 
+    def revive_failed(self, now: float) -> None:
+        """Record that a REVIVE could not be sent: it is still wanted, and tried again
+        after ``revive_interval`` (not at once, over and over, while the master fails)."""
+        self.last_revive = now
+
     def suppressed_now(self) -> None:
         """Record that a SUPPRESS was sent."""
         self.suppressed = True

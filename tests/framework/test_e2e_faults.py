@@ -4,12 +4,14 @@ loss, executor crash, rescinded offers, stream drops and 503 periods."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mesos_wm.executor.launch import executor_id_for
+from mesos_wm.framework import Framework
 from mesos_wm.queue import Claims, TaskQueue, TaskState, WorkflowState
 from tests.framework.harness import Cluster
 
@@ -65,6 +67,50 @@ tasks:
     assert (task.retries_used, task.infra_retries_used) == (0, 1)
     assert task.attempts[0].infra
     assert task.attempts[0].reason == "REASON_EXECUTOR_TERMINATED"
+
+
+def count_ticks(framework: Framework) -> list[int]:
+    """Count the framework's timer ticks (in the one element of the returned list)."""
+    ticks = [0]
+    tick = framework.maintenance.tick
+
+    async def counted() -> None:
+        ticks[0] += 1
+        await tick()
+
+    framework.maintenance.tick = counted  # type: ignore[method-assign]
+    return ticks
+
+
+async def test_the_timer_does_not_spin_while_the_framework_is_not_subscribed(
+        cluster: Cluster, queue: TaskQueue) -> None:
+    """REVIVE, reconciliation and kill re-sending fall due while the master refuses
+    SUBSCRIBE; their deadlines must not make the timer run again at once, over and over
+    (it did ~40,000 ticks a second, a whole core, for as long as it was unsubscribed)."""
+    ids = cluster.submit(queue, """
+id: patient
+tasks:
+  - {id: job, type: COMMAND, command: "true"}
+""")
+    framework = cluster.framework(queue)
+    ticks = count_ticks(framework)
+
+    def at_most_a_few_per_refresh(started: float) -> int:
+        return int(3 * (time.monotonic() - started) / 0.1) + 20
+
+    cluster.master.faults.refuse_calls(1.0)
+    started = time.monotonic()
+    async with framework:
+        framework_id = await framework.wait_subscribed(10)
+        assert ticks[0] <= at_most_a_few_per_refresh(started)
+        await cluster.wait_for(lambda: framework.stats.launched >= 1)
+        cluster.master.faults.refuse_calls(1.0)
+        cluster.master.faults.drop_stream(framework_id)
+        await cluster.wait_for(lambda: not framework.subscribed)
+        ticks[0], started = 0, time.monotonic()
+        await cluster.wait_for(lambda: framework.stats.subscriptions >= 2)
+        assert ticks[0] <= at_most_a_few_per_refresh(started)
+        assert await asyncio.wait_for(framework.run_until_idle(ids), 30)
 
 
 class RescindingQueue:

@@ -71,3 +71,15 @@ def test_a_new_subscription_forgets_filters_but_keeps_suppression() -> None:
     assert not policy.filtered_long
     assert policy.suppressed
     assert policy.decide(40.0, waiting=1) is OfferAction.REVIVE
+
+
+def test_a_revive_that_failed_is_tried_again_after_the_interval_not_at_once() -> None:
+    policy = OfferPolicy(CONFIG, now=0.0)
+    policy.suppressed_now()
+    policy.work_arrived()
+    assert policy.decide(10.0, waiting=1) is OfferAction.REVIVE
+    policy.revive_failed(10.0)
+    assert policy.revive_wanted and policy.suppressed
+    assert policy.next_deadline(10.0) == 12.0
+    assert policy.decide(11.0, waiting=1) is OfferAction.NOTHING
+    assert policy.decide(12.0, waiting=1) is OfferAction.REVIVE
