@@ -402,7 +402,11 @@ class Framework:
             if rt.ready.syncing:
                 await asyncio.sleep(0.001)
                 continue
-            delay = self.maintenance.next_delay()
+            try:
+                delay = self.maintenance.next_delay()
+            except QueueError as exc:
+                log.error("the queue failed in the framework's timer: %s", exc)
+                delay = rt.config.refresh_interval
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
                     await rt.wake.wait()

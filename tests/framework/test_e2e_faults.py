@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from mesos_wm.errors import StoreError
 from mesos_wm.executor.launch import executor_id_for
 from mesos_wm.framework import Framework
 from mesos_wm.queue import Claims, TaskQueue, TaskState, WorkflowState
@@ -111,6 +112,38 @@ tasks:
         await cluster.wait_for(lambda: framework.stats.subscriptions >= 2)
         assert ticks[0] <= at_most_a_few_per_refresh(started)
         assert await asyncio.wait_for(framework.run_until_idle(ids), 30)
+
+
+class FlakyWakeupQueue:
+    """A queue whose ``next_wakeup`` fails a few times (a locked or broken database)."""
+
+    def __init__(self, queue: TaskQueue, failures: int) -> None:
+        self._queue = queue
+        self.failures = failures
+
+    def next_wakeup(self) -> float | None:
+        if self.failures:
+            self.failures -= 1
+            raise StoreError("database is locked")
+        return self._queue.next_wakeup()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._queue, name)
+
+
+async def test_the_timer_survives_a_queue_error_while_working_out_its_next_wakeup(
+        cluster: Cluster, queue: TaskQueue) -> None:
+    ids = cluster.submit(queue, """
+id: wakeful
+tasks:
+  - {id: job, type: COMMAND, command: "true"}
+""")
+    flaky = FlakyWakeupQueue(queue, failures=3)
+    framework = cluster.framework(flaky)  # type: ignore[arg-type]
+    async with framework:
+        assert await asyncio.wait_for(framework.run_until_idle(ids), 30)
+    assert flaky.failures == 0
+    assert queue.get_task("wakeful", "job").state is TaskState.FINISHED
 
 
 class RescindingQueue:
