@@ -2,17 +2,10 @@
 
 Theory of operation
 -------------------
-The journal is a directory: a ``control`` file and segment files ``<number>.seg`` of
-``segment_size`` bytes each, written full of zeros (and synced) when they are created, so
-that appending later only overwrites blocks the file system has already allocated.  A
-record lives at a **position** (``segment number * segment_size + offset``) and is framed
-as ``length (4) | crc32 (4) | position (8) | payload``; the CRC covers the length, the
-position and the payload.  A record is valid only at the position it names, so zeros, a
-torn (partly written) record, and the old records of a recycled segment all read as "not
-a record here": the journal ends at the first position without a valid record.  A record
-never spans segments: when the next one does not fit, the writer puts a *switch* marker
-(length ``0xFFFFFFFF``) where it would have gone (nothing, when fewer than 16 bytes are
-left) and continues at the start of the next segment.
+The journal is a directory: a ``control`` file and segment files
+(:mod:`~mesos_wm.queue.journal_segments`) holding framed records
+(:mod:`~mesos_wm.queue.journal_format`); the journal ends at the first position without a
+valid record.  This module appends, reads and recovers them.
 
 Appending: the segment is opened with ``O_DSYNC``, so ``pwrite`` returns once the record
 is on stable storage (for an overwrite of allocated blocks that is one data write, no
@@ -28,11 +21,8 @@ power loss the hint may lag the records; it is never ahead of them, since it mov
 after the ``O_DSYNC`` write returned).  ``folded`` only ever lags the consumer's own durable
 record of it.
 
-Segments: when the writer needs the next segment and none exists under that name, it
-renames the oldest fully folded segment to it (recycling; the directory is synced before
-the first record goes in), or creates one.  Fully folded segments beyond ``spare`` are
-deleted.  Nothing before ``folded`` is ever read again, and nothing at or after it is
-recycled, so readers read without the lock.
+Nothing before ``folded`` is ever read again, and nothing at or after it is recycled, so
+readers read without the lock.
 """
 
 from __future__ import annotations
@@ -41,27 +31,33 @@ import fcntl
 import mmap
 import os
 import struct
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from mesos_wm.errors import StoreError
+from mesos_wm.queue import journal_format as fmt
+from mesos_wm.queue.journal_format import (
+    CONTROL,
+    DEFAULT_SEGMENT_SIZE,
+    END_AT,
+    FOLDED_AT,
+    HEADER,
+    HEADER_SIZE,
+    HINTS,
+    MAGIC,
+    SWITCH,
+    RecordTooLarge,
+)
+from mesos_wm.queue.journal_segments import (
+    list_segments,
+    open_segment,
+    provide_segment,
+    segment_path,
+    sync_dir,
+    write_all,
+)
 
-DEFAULT_SEGMENT_SIZE = 4 << 20
-HEADER_SIZE = 16
-_MAGIC = b"MWMJRNL1"
-_CONTROL = struct.Struct("<8sQQQ")  # magic, segment size, end hint, folded hint
-_END_AT, _FOLDED_AT = 16, 24
-_HINTS = struct.Struct("<QQ")
-_HEADER = struct.Struct("<IIQ")  # payload length, crc32, position
-_FRAME = struct.Struct("<IQ")  # what the crc covers before the payload
-_SWITCH = 0xFFFFFFFF
-_SUFFIX = ".seg"
-_ZEROS = bytes(1 << 20)
-
-
-class RecordTooLarge(ValueError):
-    """A record does not fit in one segment."""
+__all__ = ["DEFAULT_SEGMENT_SIZE", "HEADER_SIZE", "Journal", "RecordTooLarge"]
 
 
 class Journal:
@@ -92,7 +88,7 @@ class Journal:
         try:
             if not os.path.isdir(directory):
                 os.makedirs(directory, exist_ok=True)
-                _sync_dir(os.path.dirname(os.path.abspath(directory)))
+                sync_dir(os.path.dirname(os.path.abspath(directory)))
             self._dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
             self._fd = os.open(os.path.join(directory, "control"), os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
@@ -100,20 +96,20 @@ class Journal:
         try:
             with self.locked():
                 self.segment_size = self._init_control(segment_size)
-            self._control = mmap.mmap(self._fd, _CONTROL.size)
+            self._control = mmap.mmap(self._fd, CONTROL.size)
         except BaseException:
             self.close()
             raise
 
     def _init_control(self, segment_size: int) -> int:
-        raw = os.pread(self._fd, _CONTROL.size, 0)
-        if len(raw) < _CONTROL.size or raw[:8] == bytes(8):
-            os.pwrite(self._fd, _CONTROL.pack(_MAGIC, segment_size, 0, 0), 0)
+        raw = os.pread(self._fd, CONTROL.size, 0)
+        if len(raw) < CONTROL.size or raw[:8] == bytes(8):
+            os.pwrite(self._fd, CONTROL.pack(MAGIC, segment_size, 0, 0), 0)
             os.fdatasync(self._fd)
             os.fsync(self._dir_fd)
             return segment_size
-        magic, size, _end, _folded = _CONTROL.unpack(raw)
-        if magic != _MAGIC or size < 4096 or size % 4096:
+        magic, size, _end, _folded = CONTROL.unpack(raw)
+        if magic != MAGIC or size < 4096 or size % 4096:
             raise StoreError(f"{self.directory!r} does not hold a submission journal")
         return int(size)
 
@@ -151,14 +147,14 @@ class Journal:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
     def _hints(self) -> tuple[int, int]:
-        end, folded = _HINTS.unpack_from(self._control, _END_AT)
+        end, folded = HINTS.unpack_from(self._control, END_AT)
         return int(end), int(folded)
 
     def set_folded(self, position: int) -> None:
         """Record (locked) that everything before ``position`` has been consumed."""
         with self.locked():
             if position > self._hints()[1]:
-                struct.pack_into("<Q", self._control, _FOLDED_AT, position)
+                struct.pack_into("<Q", self._control, FOLDED_AT, position)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -197,7 +193,7 @@ class Journal:
                     if fd is not None:
                         os.fdatasync(fd)
                         os.close(fd)
-            struct.pack_into("<Q", self._control, _END_AT, end)
+            struct.pack_into("<Q", self._control, END_AT, end)
             return end
 
     def read(self, start: int, stop: int) -> list[tuple[int, bytes]]:
@@ -219,7 +215,7 @@ class Journal:
                 data = os.pread(fd, min(size, stop - segno * size) - off, off)
             finally:
                 os.close(fd)
-            after = self._parse(data, pos, out)
+            after = fmt.parse(data, pos, size, out)
             if after == pos:
                 break
             pos = after
@@ -227,33 +223,6 @@ class Journal:
             raise StoreError(f"the submission journal {self.directory!r} is damaged at "
                              f"position {pos} (expected records up to {stop})")
         return out
-
-    def _parse(self, data: bytes, start: int, out: list[tuple[int, bytes]]) -> int:
-        """Append the valid records of ``data`` (read from ``start``, within one segment) to
-        ``out``; return the position after the last one (the next segment's start after a
-        switch, ``start`` when none is valid)."""
-        size = self.segment_size
-        view = memoryview(data)
-        pos, base, end = start, start, start + len(data)
-        while pos + HEADER_SIZE <= end:
-            length, crc, where = _HEADER.unpack_from(view, pos - base)
-            if where != pos:
-                break
-            if length == _SWITCH:
-                if crc == zlib.crc32(_FRAME.pack(length, where)):
-                    return (pos // size + 1) * size
-                break
-            first = pos - base + HEADER_SIZE
-            payload = view[first : first + length]
-            if len(payload) < length or crc != zlib.crc32(
-                payload, zlib.crc32(_FRAME.pack(length, where))
-            ):
-                break
-            out.append((pos, payload.tobytes()))
-            pos = self._normal(pos + HEADER_SIZE + length)
-            if pos % size == 0 and pos != start:
-                return pos
-        return pos
 
     def _scan(self, start: int, stop: int | None) -> Iterator[tuple[int, bytes, int]]:
         """Yield (position, payload, next position) of the valid records from ``start``."""
@@ -274,20 +243,18 @@ class Journal:
                 header = os.pread(fd, HEADER_SIZE, off)
                 if len(header) < HEADER_SIZE:
                     return
-                length, crc, where = _HEADER.unpack(header)
+                length, crc, where = HEADER.unpack(header)
                 if where != pos:
                     return
-                if length == _SWITCH:
-                    if crc != zlib.crc32(_FRAME.pack(length, where)):
+                if length == SWITCH:
+                    if not fmt.valid_switch(crc, where):
                         return
                     pos = (segno + 1) * size
                     continue
                 if off + HEADER_SIZE + length > size:
                     return
                 payload = os.pread(fd, length, off + HEADER_SIZE)
-                if len(payload) < length or crc != zlib.crc32(
-                    payload, zlib.crc32(_FRAME.pack(length, where))
-                ):
+                if not fmt.valid_payload(length, crc, where, payload):
                     return
                 after = self._normal(pos + HEADER_SIZE + length)
                 yield pos, payload, after
@@ -301,7 +268,7 @@ class Journal:
 
     def fits(self, payload_size: int) -> bool:
         """Tell whether a record of this payload size fits in one segment."""
-        return HEADER_SIZE + payload_size <= self.segment_size - HEADER_SIZE
+        return fmt.fits(self.segment_size, payload_size)
 
     def append(self, end: int, payload: bytes) -> tuple[int, int]:
         """Write (locked, at ``end`` as returned by :meth:`end`) one record durably.
@@ -321,15 +288,12 @@ class Journal:
         self.lock()
         try:
             if off + record_size > size:
-                switch = _HEADER.pack(_SWITCH, zlib.crc32(_FRAME.pack(_SWITCH, end)), end)
-                _write_all(self._segment(segno), switch, off)
+                write_all(self._segment(segno), fmt.switch_marker(end), off)
                 segno, off = segno + 1, 0
                 end = segno * size
-            frame = _FRAME.pack(len(payload), end)
-            header = _HEADER.pack(len(payload), zlib.crc32(payload, zlib.crc32(frame)), end)
-            _write_all(self._segment(segno), header + payload, off)
+            write_all(self._segment(segno), fmt.encode(end, payload), off)
             new_end = self._normal(end + record_size)
-            struct.pack_into("<Q", self._control, _END_AT, new_end)
+            struct.pack_into("<Q", self._control, END_AT, new_end)
         finally:
             self.unlock()
         return end, new_end
@@ -342,8 +306,7 @@ class Journal:
 
     def _normal(self, pos: int) -> int:
         """Move a position too close to its segment's end for a header to the next one."""
-        off = pos % self.segment_size
-        return pos - off + self.segment_size if off + HEADER_SIZE > self.segment_size else pos
+        return fmt.normal(pos, self.segment_size)
 
     def _segment(self, segno: int) -> int:
         """Return the write descriptor of a segment, providing the segment if needed."""
@@ -363,46 +326,19 @@ class Journal:
 
     def _provide(self, segno: int) -> None:
         """Create segment ``segno`` by recycling a fully folded segment, or anew."""
-        size = self.segment_size
-        folded = self._hints()[1]
-        done = sorted(n for n in self.segments() if (n + 1) * size <= folded and n < segno)
-        target = self._path(segno)
-        if done:
-            os.rename(self._path(done[0]), target)
-            for n in done[1:-self.spare] if self.spare else done[1:]:
-                os.unlink(self._path(n))
-        else:
-            temp = target + ".new"
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            try:
-                for start in range(0, size, len(_ZEROS)):
-                    _write_all(fd, _ZEROS[: min(len(_ZEROS), size - start)], start)
-                os.fdatasync(fd)
-            finally:
-                os.close(fd)
-            os.rename(temp, target)
-        os.fsync(self._dir_fd)
+        provide_segment(self.directory, self._dir_fd, segno, size=self.segment_size,
+                        folded=self._hints()[1], spare=self.spare)
 
     def segments(self) -> list[int]:
         """Return the numbers of the segment files present."""
-        out = []
-        for name in os.listdir(self.directory):
-            if name.endswith(_SUFFIX):
-                try:
-                    out.append(int(name[: -len(_SUFFIX)], 16))
-                except ValueError:
-                    continue
-        return sorted(out)
+        return list_segments(self.directory)
 
     def _path(self, segno: int) -> str:
-        return os.path.join(self.directory, f"{segno:016x}{_SUFFIX}")
+        return segment_path(self.directory, segno)
 
     def _open(self, segno: int, *, write: bool) -> int | None:
-        flags = os.O_RDWR | self._sync_flag if write else os.O_RDONLY
-        try:
-            return os.open(self._path(segno), flags)
-        except FileNotFoundError:
-            return None
+        return open_segment(self.directory, segno,
+                            os.O_RDWR | self._sync_flag if write else os.O_RDONLY)
 
     def close(self) -> None:
         """Close the files (idempotent)."""
@@ -417,18 +353,3 @@ class Journal:
             if fd is not None:
                 os.close(fd)
                 setattr(self, name, None)
-
-
-def _write_all(fd: int, data: bytes, offset: int) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.pwrite(fd, view, offset)
-        view, offset = view[written:], offset + written
-
-
-def _sync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
