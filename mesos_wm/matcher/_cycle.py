@@ -165,13 +165,7 @@ class Cycle(CycleState):
             elif known is None:
                 start = lane.pos if lane.fast else 0
                 ordered = lane.cands[start:] + (lane.tier2 or [])
-                vals = self.values(grouping[0].field)
-                agent_of = self.slot_agent
-                lanes: dict[str, list[int]] = {}
-                for s in ordered:
-                    value = vals[agent_of[s]]
-                    if value is not None:
-                        lanes.setdefault(value, []).append(s)
+                lanes = self.split_by_value(ordered, grouping[0].field)
                 ranks = [0] * len(self.pools)
                 for r, s in enumerate(ordered):
                     ranks[s] = r
@@ -245,13 +239,7 @@ class Cycle(CycleState):
         known = self._order_lanes.get((kind, name))
         if known is None:
             order, rank = self.orders[kind]
-            vals = self.values(name)
-            agent_of = self.slot_agent
-            lanes: dict[str, list[int]] = {}
-            for s in order:
-                value = vals[agent_of[s]]
-                if value is not None:
-                    lanes.setdefault(value, []).append(s)
+            lanes = self.split_by_value(order, name)
             known = self._order_lanes[(kind, name)] = (lanes, {
                 v: list(map(rank.__getitem__, slots)) for v, slots in lanes.items()})
         return known
@@ -274,17 +262,7 @@ class Cycle(CycleState):
                 pos = bisect_left(cur.ranks, front, pos)
         else:
             order = self.orders[cur.kind][0]
-            g = self.front[cur.kind]
-            smallest = self.smallest
-            while g < len(order):
-                s = order[g]
-                for col, need in smallest:
-                    if col[s] < need:
-                        break
-                else:
-                    break
-                g += 1
-            self.front[cur.kind] = g
+            g = self.advance_front(cur.kind)
             if pos < g and cur.cands is order:
                 pos = g
             if cur.skip is not None:

@@ -206,6 +206,18 @@ class CycleState:
             return True
         return self.advance_front(0) >= len(self.pools)
 
+    def split_by_value(self, slots: list[int], name: str) -> dict[str, list[int]]:
+        """The ``slots`` (in their order) grouped by their agent's value of field ``name``;
+        agents without the field are left out."""
+        vals = self.values(name)
+        agent_of = self.slot_agent
+        lanes: dict[str, list[int]] = {}
+        for s in slots:
+            value = vals[agent_of[s]]
+            if value is not None:
+                lanes.setdefault(value, []).append(s)
+        return lanes
+
     def advance_front(self, kind: int) -> int:
         """Move the front of order ``kind`` past the slots where the smallest shape does
         not fit (they never will again this cycle); returns its position."""
