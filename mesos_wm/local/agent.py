@@ -5,16 +5,14 @@ agent effects (launch, kill, shutdown, message, acknowledged) and reports what h
 processes back through :meth:`LocalMaster.executor_update` and
 :meth:`LocalMaster.executor_terminated`, which feed the core.
 
-* Command tasks run under a built-in command executor: TASK_STARTING, the command
-  (``/bin/sh -c`` or argv) in its own process group and sandbox with ``stdout``/``stderr``
-  files, TASK_RUNNING, then TASK_FINISHED or TASK_FAILED with ``Command exited with
-  status N``.  KILL: TASK_KILLING (for TASK_KILLING_STATE frameworks), SIGTERM to the
-  group, the kill policy's grace period, SIGKILL, TASK_KILLED.
-* Custom executors are spawned from ``ExecutorInfo.command`` with the full ``MESOS_*``
-  environment; they talk to this agent's ``/api/v1/executor``
-  (:mod:`mesos_wm.local.executor_api`).  Tasks wait until the executor subscribes;
-  an executor that does not subscribe within the registration timeout is killed.
-  SHUTDOWN gives it the shutdown grace period, then SIGKILL.
+This module receives those effects and serves the agent's ``/api/v1/executor``
+endpoint (:mod:`mesos_wm.local.executor_api`); tasks for a custom executor wait until it
+subscribes.  The runtime is assembled from layers:
+
+* :mod:`mesos_wm.local.agent_core`: the records (:class:`CommandTask`,
+  :class:`ExecutorProcess`), background tasks and status reports;
+* :mod:`mesos_wm.local.command_tasks`: the built-in command executor;
+* :mod:`mesos_wm.local.custom_executors`: the custom executor processes.
 """
 
 from __future__ import annotations
@@ -22,64 +20,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import uuid
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from mesos_wm.ids import encode_uuid, new_uuid
 from mesos_wm.local import messages as msg
 from mesos_wm.local import processes
+from mesos_wm.local.agent_core import CommandTask, ExecutorProcess, JsonDict
+from mesos_wm.local.command_tasks import CommandTasks
+from mesos_wm.local.custom_executors import CustomExecutors
 from mesos_wm.local.effects import KillTask, LaunchTasks
-from mesos_wm.local.http_util import EventStream
-
-if TYPE_CHECKING:
-    from mesos_wm.local.master import LocalMaster
 
 __all__ = ["AgentRuntime", "CommandTask", "ExecutorProcess"]
-
-JsonDict = dict[str, Any]
-
-
-@dataclass(eq=False)
-class CommandTask:
-    """A task run by the built-in command (or default) executor."""
-
-    framework_id: str
-    task_id: str
-    executor_id: str
-    info: JsonDict
-    framework_info: JsonDict
-    sandbox: Path
-    process: asyncio.subprocess.Process | None = None
-    killed: bool = False
-    runner: asyncio.Task[None] | None = None
-
-
-@dataclass(eq=False)
-class ExecutorProcess:
-    """A custom executor process and its connection to this agent."""
-
-    framework_id: str
-    executor_id: str
-    info: JsonDict
-    framework_info: JsonDict
-    sandbox: Path
-    container_id: str
-    token: str
-    process: asyncio.subprocess.Process | None = None
-    stream: EventStream | None = None
-    subscribed: bool = False
-    queued: list[JsonDict] = field(default_factory=list)
-    shutting_down: bool = False
-    reported: bool = False
-    pending: tuple[str, str] | None = None
-    """Why the agent destroyed the container (reason, message), like pendingTermination."""
-    default_tasks: set[str] = field(default_factory=set)
-    launched: set[str] = field(default_factory=set)
-    watcher: asyncio.Task[None] | None = None
 
 
 def _task_ids(event: JsonDict) -> list[str]:
@@ -91,7 +42,7 @@ def _task_ids(event: JsonDict) -> list[str]:
     return [task["task_id"]["value"] for task in tasks]
 
 
-class AgentRuntime:
+class AgentRuntime(CommandTasks, CustomExecutors):
     """One real agent: its executor endpoint, processes and sandboxes.
 
     Args:
@@ -99,17 +50,6 @@ class AgentRuntime:
         agent_id: the id the core gave this agent.
         work_dir: the root of the sandboxes.
     """
-
-    def __init__(self, master: LocalMaster, agent_id: str, work_dir: Path) -> None:
-        self.master = master
-        self.agent_id = agent_id
-        self.work_dir = work_dir
-        self.host = "127.0.0.1"
-        self.port = 0
-        self.commands: dict[tuple[str, str], CommandTask] = {}
-        self.executors: dict[tuple[str, str], ExecutorProcess] = {}
-        self._runner: web.AppRunner | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -148,43 +88,6 @@ class AgentRuntime:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
-        task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    @property
-    def endpoint(self) -> str:
-        """``ip:port`` of the executor endpoint (``MESOS_AGENT_ENDPOINT``)."""
-        return f"{self.host}:{self.port}"
-
-    # -- status reporting ---------------------------------------------------------------
-
-    def _update(
-        self,
-        framework_id: str,
-        task_id: str,
-        executor_id: str,
-        state: str,
-        *,
-        message: str | None = None,
-        reason: str | None = None,
-        source: str = "SOURCE_EXECUTOR",
-    ) -> None:
-        status = msg.task_status(
-            task_id=task_id,
-            state=state,
-            source=source,
-            timestamp=self.master.clock(),
-            agent_id=self.agent_id,
-            executor_id=executor_id,
-            uuid=encode_uuid(new_uuid()),
-            message=message,
-            reason=reason,
-        )
-        self.master.executor_update(self.agent_id, framework_id, status)
 
     # -- effects ------------------------------------------------------------------------
 
@@ -360,232 +263,3 @@ class AgentRuntime:
             f"Executor did not reregister within {processes.format_duration(timeout)}",
         )
         processes.kill_group(process.process, signal.SIGKILL)
-
-    # -- command tasks ------------------------------------------------------------------
-
-    def _start_command(
-        self, framework_id: str, info: JsonDict, framework_info: JsonDict, executor_id: str | None
-    ) -> None:
-        task_id = info["task_id"]["value"]
-        run_as = executor_id or task_id
-        sandbox = processes.sandbox_path(
-            self.work_dir, self.agent_id, framework_id, run_as, str(uuid.uuid4())
-        )
-        if executor_id is not None:
-            sandbox = sandbox / "tasks" / task_id
-            sandbox.mkdir(parents=True, exist_ok=True)
-            process = self.executors.get((framework_id, executor_id))
-            if process is None:
-                process = ExecutorProcess(
-                    framework_id,
-                    executor_id,
-                    {},
-                    framework_info,
-                    sandbox.parent.parent,
-                    str(uuid.uuid4()),
-                    "",
-                )
-                self.executors[(framework_id, executor_id)] = process
-            process.default_tasks.add(task_id)
-        command = CommandTask(framework_id, task_id, run_as, info, framework_info, sandbox)
-        self.commands[(framework_id, task_id)] = command
-        command.runner = self._spawn(self._run_command(command))
-
-    async def _run_command(self, task: CommandTask) -> None:
-        fid, tid, eid = task.framework_id, task.task_id, task.executor_id
-        self._update(fid, tid, eid, "TASK_STARTING")
-        command = task.info.get("command", {})
-        try:
-            await processes.fetch_uris(command.get("uris", []), task.sandbox)
-            env = processes.command_env(
-                command,
-                {
-                    "MESOS_SANDBOX": str(task.sandbox),
-                    "MESOS_DIRECTORY": str(task.sandbox),
-                    "MESOS_TASK_ID": tid,
-                    "MESOS_FRAMEWORK_ID": fid,
-                    "MESOS_AGENT_ID": self.agent_id,
-                    "MESOS_SLAVE_ID": self.agent_id,
-                },
-            )
-            if task.killed:
-                raise InterruptedError
-            task.process = await processes.spawn(processes.command_argv(command), task.sandbox, env)
-        except InterruptedError:
-            self._finish_command(task, "TASK_KILLED", "Command killed before it started", None)
-            return
-        except (OSError, ValueError) as exc:
-            self._finish_command(
-                task,
-                "TASK_FAILED",
-                f"Failed to launch command: {exc}",
-                "REASON_CONTAINER_LAUNCH_FAILED",
-            )
-            return
-        self._update(fid, tid, eid, "TASK_RUNNING")
-        returncode = await task.process.wait()
-        text = processes.termination_message(returncode)
-        if task.killed:
-            self._finish_command(task, "TASK_KILLED", text, None)
-        elif returncode == 0:
-            self._finish_command(task, "TASK_FINISHED", text, None)
-        else:
-            self._finish_command(task, "TASK_FAILED", text, None)
-
-    def _finish_command(self, task: CommandTask, state: str, text: str, reason: str | None) -> None:
-        self._update(
-            task.framework_id, task.task_id, task.executor_id, state, message=text, reason=reason
-        )
-        self.commands.pop((task.framework_id, task.task_id), None)
-        process = self.executors.get((task.framework_id, task.executor_id))
-        if process is not None and task.task_id in process.default_tasks:
-            process.default_tasks.discard(task.task_id)
-            if not process.default_tasks:
-                del self.executors[(task.framework_id, task.executor_id)]
-                self.master.executor_terminated(
-                    self.agent_id, task.framework_id, task.executor_id, 0
-                )
-
-    async def _kill_command(self, task: CommandTask, grace: float) -> None:
-        if task.killed:
-            return
-        task.killed = True
-        capabilities = {c.get("type") for c in task.framework_info.get("capabilities", [])}
-        if "TASK_KILLING_STATE" in capabilities:
-            self._update(task.framework_id, task.task_id, task.executor_id, "TASK_KILLING")
-        if task.process is None:
-            return
-        processes.kill_group(task.process, signal.SIGTERM)
-        await self._sigkill_later(task.process, grace)
-
-    async def _sigkill_later(self, process: asyncio.subprocess.Process, grace: float) -> None:
-        try:
-            await asyncio.wait_for(process.wait(), grace)
-        except TimeoutError:
-            processes.kill_group(process, signal.SIGKILL)
-
-    # -- custom executors ---------------------------------------------------------------
-
-    def _executor(
-        self, framework_id: str, info: JsonDict, framework_info: JsonDict
-    ) -> ExecutorProcess:
-        executor_id = info["executor_id"]["value"]
-        process = self.executors.get((framework_id, executor_id))
-        if process is not None:
-            return process
-        container_id = str(uuid.uuid4())
-        sandbox = processes.sandbox_path(
-            self.work_dir, self.agent_id, framework_id, executor_id, container_id
-        )
-        token = str(uuid.uuid4()) if self.master.config.executor_authentication else ""
-        process = ExecutorProcess(
-            framework_id, executor_id, info, framework_info, sandbox, container_id, token
-        )
-        self.executors[(framework_id, executor_id)] = process
-        process.watcher = self._spawn(self._run_executor(process))
-        return process
-
-    def executor_env(self, process: ExecutorProcess) -> dict[str, str]:
-        """Return the ``MESOS_*`` environment of a custom executor."""
-        config = self.master.config
-        grace = msg.duration_seconds(
-            process.info.get("shutdown_grace_period"), config.executor_shutdown_grace_period
-        )
-        checkpoint = bool(process.framework_info.get("checkpoint", False))
-        env = {
-            "MESOS_FRAMEWORK_ID": process.framework_id,
-            "MESOS_EXECUTOR_ID": process.executor_id,
-            "MESOS_DIRECTORY": str(process.sandbox),
-            "MESOS_SANDBOX": str(process.sandbox),
-            "MESOS_AGENT_ENDPOINT": self.endpoint,
-            "MESOS_SLAVE_ID": self.agent_id,
-            "MESOS_SLAVE_PID": f"slave(1)@{self.endpoint}",
-            "MESOS_CHECKPOINT": "1" if checkpoint else "0",
-            "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD": processes.format_duration(grace),
-            "MESOS_HTTP_COMMAND_EXECUTOR": "0",
-        }
-        if checkpoint:
-            env["MESOS_RECOVERY_TIMEOUT"] = "15mins"
-            env["MESOS_SUBSCRIPTION_BACKOFF_MAX"] = "2secs"
-        if process.token:
-            env["MESOS_EXECUTOR_AUTHENTICATION_TOKEN"] = process.token
-        return env
-
-    async def _run_executor(self, process: ExecutorProcess) -> None:
-        command = process.info.get("command", {})
-        timeout = self.master.config.executor_registration_timeout
-        try:
-            await processes.fetch_uris(command.get("uris", []), process.sandbox)
-            env = processes.command_env(command, self.executor_env(process))
-            process.process = await processes.spawn(
-                processes.command_argv(command), process.sandbox, env
-            )
-        except (OSError, ValueError) as exc:
-            self._executor_gone(
-                process,
-                None,
-                "REASON_CONTAINER_LAUNCH_FAILED",
-                f"Failed to launch container: {exc}",
-            )
-            return
-        try:
-            returncode = await asyncio.wait_for(asyncio.shield(process.process.wait()), timeout)
-        except TimeoutError:
-            if not process.subscribed and not process.shutting_down:
-                processes.kill_group(process.process, signal.SIGKILL)
-                returncode = await process.process.wait()
-                self._executor_gone(
-                    process,
-                    processes.wait_status(returncode),
-                    "REASON_EXECUTOR_REGISTRATION_TIMEOUT",
-                    f"Executor did not register within {processes.format_duration(timeout)}",
-                )
-                return
-            returncode = await process.process.wait()
-        reason, text = process.pending or ("REASON_EXECUTOR_TERMINATED", "Executor terminated")
-        self._executor_gone(process, processes.wait_status(returncode), reason, text)
-
-    def _executor_gone(
-        self, process: ExecutorProcess, status: int | None, reason: str, text: str
-    ) -> None:
-        if self.executors.get((process.framework_id, process.executor_id)) is process:
-            del self.executors[(process.framework_id, process.executor_id)]
-        if process.stream is not None:
-            process.stream.close()
-            process.stream = None
-        if process.reported:
-            return
-        process.reported = True
-        self.master.executor_terminated(
-            self.agent_id,
-            process.framework_id,
-            process.executor_id,
-            status,
-            reason=reason,
-            message=text,
-        )
-
-    async def _escalate(self, process: ExecutorProcess, grace: float) -> None:
-        await asyncio.sleep(grace)
-        if process.process is not None:
-            processes.kill_group(process.process, signal.SIGKILL)
-
-    def executor_disconnected(self, process: ExecutorProcess) -> None:
-        """The executor's SUBSCRIBE connection ended.
-
-        A non-checkpointing executor is expected to exit; one still running after the
-        shutdown grace period is killed.
-        """
-        process.subscribed = False
-        process.stream = None
-        if not process.framework_info.get("checkpoint", False) and process.process is not None:
-            grace = self.master.config.executor_shutdown_grace_period
-            self._spawn(self._sigkill_later(process.process, grace))
-
-    async def _heartbeats(self) -> None:
-        interval = self.master.config.executor_heartbeat_interval
-        while True:
-            await asyncio.sleep(interval)
-            for process in self.executors.values():
-                if process.subscribed and process.stream is not None:
-                    process.stream.put(msg.heartbeat())
