@@ -25,6 +25,7 @@ class RawServer:
         self.connections = 0
         self.requests: list[bytes] = []
         self.server: asyncio.Server | None = None
+        self.writers: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> str:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -33,6 +34,7 @@ class RawServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        self.writers.add(writer)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -50,11 +52,16 @@ class RawServer:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
+            self.writers.discard(writer)
             writer.close()
 
     async def close(self) -> None:
+        """Stop listening and close the connections still open (since Python 3.12.1,
+        ``wait_closed`` waits for them, and the client keeps its idle ones alive)."""
         if self.server is not None:
             self.server.close()
+            for writer in list(self.writers):
+                writer.close()
             await self.server.wait_closed()
 
 
