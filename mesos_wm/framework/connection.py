@@ -93,6 +93,8 @@ class Connection:
         )
 
     async def _supervise(self, master: str | MasterDetector) -> None:
+        """Run the driver until it stops; what stopped it is kept in :attr:`failure` (and
+        raised by :meth:`raise_failure`), never left in the task for nobody to retrieve."""
         rt = self.rt
         renewed = False
         try:
@@ -113,9 +115,13 @@ class Connection:
                                 driver.framework_id, exc)
                     rt.queue.set_framework_id(None)
                     self._new_driver(master)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.failure = exc
+            log.warning("the scheduler driver stopped: %s: %s", type(exc).__name__, exc)
         except BaseException as exc:
-            if not isinstance(exc, asyncio.CancelledError):
-                self.failure = exc
+            self.failure = exc
             raise
         finally:
             rt.subscribed = False

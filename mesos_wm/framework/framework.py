@@ -389,8 +389,12 @@ class Framework:
                     await rt.driver.decline_inverse_offers(ids)
 
     async def _run_timer(self) -> None:
+        """Run the timer's duties until :meth:`stop`, or until the connection stopped for
+        good (the driver gave up or was refused): then nothing is left to drive, and the
+        reconciliation still being sent is cancelled."""
         rt = self.rt
-        while not self._stopping:
+        stopped = self.connection.stopped
+        while not self._stopping and not stopped.is_set():
             rt.wake.clear()
             try:
                 async with self._lock:
@@ -410,3 +414,5 @@ class Framework:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
                     await rt.wake.wait()
+        if not self._stopping:
+            await self.maintenance.close()
