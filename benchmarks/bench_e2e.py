@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from _common import start_empty_server, stop_child
 
 from mesos_wm.drivers.scheduler import DriverEvent, SchedulerDriver
 from mesos_wm.drivers.transport import HttpOptions
@@ -78,19 +78,10 @@ async def serve_master(agents: int, allocation_interval: float) -> None:
 
 
 async def serve_empty() -> None:
-    async def empty(request: web.Request) -> web.Response:
-        await request.read()
-        return web.Response(status=202)
-
-    app = web.Application()
-    app.router.add_post("/api/v1/scheduler", empty)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    print(f"http://127.0.0.1:{port}", flush=True)
+    runner, url = await start_empty_server()
+    print(url, flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    await runner.cleanup()
 
 
 class Child:
@@ -104,12 +95,7 @@ class Child:
         self.url = self.process.stdout.readline().strip()
 
     def stop(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_child(self.process, 10)
 
 
 # -- the ceiling --------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 import aiohttp
-from aiohttp import web
+from _common import start_empty_server
 
 from mesos_wm.local import AgentConfig, LocalMaster, MasterConfig
 from mesos_wm.wire.recordio import RecordIODecoder
@@ -36,18 +36,8 @@ CONCURRENCY = 32
 async def http_ceiling(requests: int) -> float:
     """Requests/s of an empty handler on loopback, same client as the scheduler side."""
 
-    async def empty(request: web.Request) -> web.Response:
-        await request.read()
-        return web.Response(status=202)
-
-    app = web.Application()
-    app.router.add_post("/api/v1/scheduler", empty)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    url = f"http://127.0.0.1:{port}/api/v1/scheduler"
+    runner, base = await start_empty_server()
+    url = base + "/api/v1/scheduler"
     body = json.dumps(
         {
             "type": "ACKNOWLEDGE",

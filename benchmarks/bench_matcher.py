@@ -165,6 +165,8 @@ def _accepts(task: TaskRequest, agent: dict[str, Any], groups: dict[str, dict[st
             if not c.accepts(value):
                 return False
             continue
+        if value is None:
+            return False
         counts = groups.setdefault(f"{task.group}/{c.field}", {})
         here = counts.get(value, 0)
         if c.operator == "UNIQUE" and here:
@@ -436,11 +438,11 @@ def incremental(n_tasks: int, n_agents: int, cycles: int, out: dict[str, Any]) -
         t1 = time.perf_counter()
         launched = []
         for p in result.placements:
-            task = index.get(p.task_key)
-            assert task is not None
+            request = index.get(p.task_key)
+            assert request is not None
             index.remove(p.task_key)
-            running.add_placement(p, task)
-            launched.append((p, task))
+            running.add_placement(p, request)
+            launched.append((p, request))
         update += time.perf_counter() - t1
         update_ms.append(update * 1000)
         for p, task in launched:

@@ -32,6 +32,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from _common import stop_child
+
 from mesos_wm.framework import Framework, FrameworkConfig
 from mesos_wm.local import AgentConfig, LocalMaster, MasterConfig
 from mesos_wm.queue import Resources, TaskDef, TaskQueue, TaskShape, Workflow
@@ -95,12 +97,7 @@ class Master:
         return self.process.stdout.readline().strip()
 
     def stop(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_child(self.process, 20)
 
 
 # -- the framework child -----------------------------------------------------------------
