@@ -108,14 +108,8 @@ class FrameworkCalls(QueueCore):
         infrastructure losses use ``retries.max_infra`` and are relaunched at once.
 
         Args:
-            mesos_task_id: ``TaskStatus.task_id``.
-            state: ``TaskStatus.state`` (``TASK_RUNNING``...).
-            reason: ``TaskStatus.reason``.
-            message: ``TaskStatus.message``.
-            exit_code: the command's exit code, if known.
-            agent_id: ``TaskStatus.agent_id``.
-            executor_id: ``TaskStatus.executor_id``.
-            data: ``TaskStatus.data`` (a serialized TaskResult), kept on the attempt.
+            mesos_task_id, state, reason, message, exit_code, agent_id, executor_id, data:
+                the fields of one :class:`StatusUpdate`, described there.
             now: the time (default: the clock).
 
         Returns:
@@ -160,7 +154,11 @@ class FrameworkCalls(QueueCore):
         rejected = [ops_run.rejection(u) for u in items]
         if all(r is not None for r in rejected):
             return [r for r in rejected if r is not None]
-        return self._transact(lambda op: ops_run.apply_statuses(op, items, self._rng), now)
+
+        def run(op: Op) -> list[StatusOutcome]:
+            return ops_run.apply_statuses(op, items, self._rng, rejected=rejected)
+
+        return self._transact(run, now)
 
     def give_up(self, task: TaskRef, reason: str, *, now: float | None = None) -> StatusOutcome:
         """Fail a QUEUED task that waited too long for an offer (QUEUED -> ERROR).

@@ -103,16 +103,19 @@ def rejection(update: StatusUpdate) -> StatusOutcome | None:
 
 
 def apply_statuses(
-    op: Op, updates: Sequence[StatusUpdate], rng: random.Random | None
+    op: Op,
+    updates: Sequence[StatusUpdate],
+    rng: random.Random | None,
+    *,
+    rejected: Sequence[StatusOutcome | None],
 ) -> list[StatusOutcome]:
     """Apply Mesos status updates in order, in the transaction of ``op`` (see
-    ``TaskQueue.apply_statuses``); an invalid update gets an ``error`` outcome and writes
-    nothing."""
+    ``TaskQueue.apply_statuses``); ``rejected`` holds :func:`rejection` of each update,
+    and a rejected update gets that outcome and writes nothing."""
     outcomes = []
-    for update in updates:
-        rejected = rejection(update)
-        if rejected is not None:
-            outcomes.append(rejected)
+    for update, refusal in zip(updates, rejected, strict=True):
+        if refusal is not None:
+            outcomes.append(refusal)
             continue
         op.workflow_changes = {}
         outcomes.append(apply_status(op, update, rng))
