@@ -236,12 +236,7 @@ def ready_rows(tx: Tx, wf: int | None = None) -> list[Row]:
 def ready_columns(tx: Tx) -> ReadyColumns:
     """Return every QUEUED task as ready-index columns in matching order (one ordered scan
     of the ``tasks_queued`` index, split into columns without keeping a row per task)."""
-    out = ReadyColumns()
-    columns = tx.columns(READY_SQL + READY_ORDER)
-    if columns:
-        (out.keys, out.wfs, out.names, out.shapes, out.prios, out.attempts,
-         out.queued) = columns
-    return out
+    return ReadyColumns.of(tx.columns(READY_SQL + READY_ORDER))
 
 
 def timed_rows(tx: Tx, wf: int | None = None) -> list[tuple[int, float]]:

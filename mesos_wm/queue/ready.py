@@ -50,6 +50,20 @@ class ReadyColumns:
         self.attempts: list[int] = []
         self.queued: list[float] = []
 
+    @classmethod
+    def of(cls, columns: Sequence[list[Any]]) -> ReadyColumns:
+        """Return entries from their seven columns (in :data:`Row` order; empty: none)."""
+        out = cls()
+        if columns:
+            (out.keys, out.wfs, out.names, out.shapes, out.prios, out.attempts,
+             out.queued) = columns
+        return out
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Row]) -> ReadyColumns:
+        """Return ``rows`` as columns."""
+        return cls.of(list(map(list, zip(*rows, strict=True))))
+
     def __len__(self) -> int:
         return len(self.keys)
 
@@ -134,10 +148,7 @@ class ReadyIndex:
         """Add entries (at the back of their priorities' queues); returns how many were new."""
         if len(rows) < 32:
             return sum(self.add(row) for row in rows)
-        columns = ReadyColumns()
-        (columns.keys, columns.wfs, columns.names, columns.shapes, columns.prios,
-         columns.attempts, columns.queued) = map(list, zip(*rows, strict=True))
-        return self.add_columns(columns)
+        return self.add_columns(ReadyColumns.from_rows(rows))
 
     def add_columns(self, c: ReadyColumns) -> int:
         """Add entries given column by column; returns how many were new."""
@@ -187,11 +198,7 @@ class ReadyIndex:
         """
         if not ordered:
             rows = sorted(rows, key=matching_order)
-        columns = ReadyColumns()
-        if rows:
-            (columns.keys, columns.wfs, columns.names, columns.shapes, columns.prios,
-             columns.attempts, columns.queued) = map(list, zip(*rows, strict=True))
-        self.load_columns(columns)
+        self.load_columns(ReadyColumns.from_rows(rows))
 
     def load_columns(self, c: ReadyColumns) -> None:
         """Replace the contents with entries given column by column, in matching order.
