@@ -136,18 +136,16 @@ class ExecutorReports(SimulationState):
             task = agent.tasks.get((framework_id, task_id))
             if task is None or is_terminal(task.state):
                 continue
-            status = msg.task_status(
-                task_id=task_id,
+            effects += self._agent_update(
+                agent_id,
+                framework_id,
+                executor_id,
+                task_id,
                 state=state,
-                source="SOURCE_AGENT",
-                timestamp=now,
-                agent_id=agent_id,
-                executor_id=executor_id,
-                uuid=encode_uuid(new_uuid(self.rng)),
                 message=message,
                 reason=reason,
+                now=now,
             )
-            effects += self.executor_update(agent_id, framework_id, status, now)
         self._remove_executor(agent, executor)
         if framework is not None:
             status_code = -1 if exit_status is None else exit_status
@@ -194,19 +192,43 @@ class ExecutorReports(SimulationState):
             task = agent.tasks.get((framework_id, task_id))
             if task is None or task.executor_id != executor_id or task.state != "TASK_STAGING":
                 continue
-            status = msg.task_status(
-                task_id=task_id,
+            effects += self._agent_update(
+                agent_id,
+                framework_id,
+                executor_id,
+                task_id,
                 state=state,
-                source="SOURCE_AGENT",
-                timestamp=now,
-                agent_id=agent_id,
-                executor_id=executor_id,
-                uuid=encode_uuid(new_uuid(self.rng)),
                 message="Task launched during agent restart",
                 reason="REASON_AGENT_RESTARTED",
+                now=now,
             )
-            effects += self.executor_update(agent_id, framework_id, status, now)
         return effects
+
+    def _agent_update(
+        self,
+        agent_id: str,
+        framework_id: str,
+        executor_id: str,
+        task_id: str,
+        *,
+        state: str,
+        message: str | None,
+        reason: str | None,
+        now: float,
+    ) -> list[Effect]:
+        """A reliable update the agent itself (SOURCE_AGENT) sends for an executor's task."""
+        status = msg.task_status(
+            task_id=task_id,
+            state=state,
+            source="SOURCE_AGENT",
+            timestamp=now,
+            agent_id=agent_id,
+            executor_id=executor_id,
+            uuid=encode_uuid(new_uuid(self.rng)),
+            message=message,
+            reason=reason,
+        )
+        return self.executor_update(agent_id, framework_id, status, now)
 
     def executor_message(
         self, agent_id: str, framework_id: str, executor_id: str, data: str
