@@ -135,15 +135,7 @@ class LaunchState(SimulationState):
         executor_id = info["executor"]["executor_id"]["value"] if "executor" in info else None
         existing = agent.executors.get(framework.framework_id, {}).get(executor_id or "")
         error, needed = validation.task(
-            info,
-            framework_id=framework.framework_id,
-            agent_id=agent.agent_id,
-            role=role,
-            multi_role=framework.has("MULTI_ROLE"),
-            framework_tasks=framework.tasks,
-            existing_executor=existing.info if existing else None,
-            executor_running=existing is not None,
-            offered=offered,
+            info, _launch_context(framework, agent, role, existing, offered)
         )
         if error is not None:
             return offered, self._task_error(framework, info, error, now)
@@ -192,16 +184,7 @@ class LaunchState(SimulationState):
         executor_id = executor_json["executor_id"]["value"]
         existing = agent.executors.get(framework.framework_id, {}).get(executor_id)
         error, needed = validation.task_group(
-            executor_json,
-            infos,
-            framework_id=framework.framework_id,
-            agent_id=agent.agent_id,
-            role=role,
-            multi_role=framework.has("MULTI_ROLE"),
-            framework_tasks=framework.tasks,
-            existing_executor=existing.info if existing else None,
-            executor_running=existing is not None,
-            offered=offered,
+            executor_json, infos, _launch_context(framework, agent, role, existing, offered)
         )
         if error is not None:
             effects: list[Effect] = []
@@ -264,3 +247,21 @@ class LaunchState(SimulationState):
             executor.tasks.add(task_id)
         self._operator({"type": "TASK_ADDED", "task_added": {"task": self.task_json(task)}})
         return task
+
+
+def _launch_context(
+    framework: Framework,
+    agent: Agent,
+    role: str,
+    existing: Executor | None,
+    offered: ResourceSet,
+) -> validation.LaunchContext:
+    return validation.LaunchContext(
+        framework_id=framework.framework_id,
+        agent_id=agent.agent_id,
+        role=role,
+        multi_role=framework.has("MULTI_ROLE"),
+        framework_tasks=framework.tasks,
+        existing_executor=existing.info if existing else None,
+        offered=offered,
+    )

@@ -9,6 +9,7 @@ scheduler::Call:`` in a 400), :func:`offers` the offer checks of ACCEPT, :func:`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from mesos_wm.errors import RemoteProtocolError
@@ -17,6 +18,7 @@ from mesos_wm.local.messages import duration_seconds
 from mesos_wm.resources import ResourceSet
 
 __all__ = [
+    "LaunchContext",
     "describe",
     "executor_call",
     "framework_info",
@@ -310,25 +312,43 @@ def _task_error(info: JsonDict, agent_id: str, framework_tasks: Mapping[str, Any
     return None
 
 
-def task(
-    info: JsonDict,
-    *,
-    framework_id: str,
-    agent_id: str,
-    role: str,
-    multi_role: bool,
-    framework_tasks: Mapping[str, Any],
-    existing_executor: JsonDict | None,
-    executor_running: bool,
-    offered: ResourceSet,
-) -> tuple[str | None, ResourceSet]:
+@dataclass(frozen=True, slots=True)
+class LaunchContext:
+    """What a LAUNCH or LAUNCH_GROUP on one agent is validated against.
+
+    Attributes:
+        framework_id: the launching framework.
+        agent_id: the agent of the offers.
+        role: the role the offers were allocated to.
+        multi_role: whether the framework has the MULTI_ROLE capability.
+        framework_tasks: the framework's known tasks by id.
+        existing_executor: the ``ExecutorInfo`` of the executor already on the agent with
+            the launch's executor id, None if there is none.
+        offered: the resources still offered.
+    """
+
+    framework_id: str
+    agent_id: str
+    role: str
+    multi_role: bool
+    framework_tasks: Mapping[str, Any]
+    existing_executor: JsonDict | None
+    offered: ResourceSet
+
+    @property
+    def executor_running(self) -> bool:
+        """Whether the executor already runs (its resources are not taken again)."""
+        return self.existing_executor is not None
+
+
+def task(info: JsonDict, ctx: LaunchContext) -> tuple[str | None, ResourceSet]:
     """Validate one TaskInfo of a LAUNCH (``validation::task::validate``).
 
     Returns:
         ``(error, needed)``: the error (None if valid) and the resources the task and its
         new executor take from ``offered``.
     """
-    error = _task_error(info, agent_id, framework_tasks)
+    error = _task_error(info, ctx.agent_id, ctx.framework_tasks)
     if error:
         return error, ResourceSet.from_json([])
     if ("executor" in info) == ("command" in info):
@@ -339,38 +359,28 @@ def task(
     needed_json = list(info["resources"])
     if "executor" in info:
         executor = info["executor"]
-        error = _executor_error(executor, framework_id, existing_executor)
+        error = _executor_error(executor, ctx.framework_id, ctx.existing_executor)
         if error:
             return error, ResourceSet.from_json([])
         if executor.get("type", "CUSTOM") != "CUSTOM":
             return "'ExecutorInfo.type' must be 'CUSTOM'", ResourceSet.from_json([])
         if "command" not in executor:
             return "'ExecutorInfo.command' must be set", ResourceSet.from_json([])
-        if not executor_running:
+        if not ctx.executor_running:
             needed_json += executor.get("resources", [])
-    needed = resources_of(needed_json, role, multi_role)
-    if needed is None or not offered.contains(needed):
+    needed = resources_of(needed_json, ctx.role, ctx.multi_role)
+    if needed is None or not ctx.offered.contains(needed):
         total = ResourceSet.from_json(needed_json)
         return (
-            f"Total resources {describe(total, role)} required by task and its executor is "
-            f"more than available {describe(offered, role)}",
+            f"Total resources {describe(total, ctx.role)} required by task and its executor is "
+            f"more than available {describe(ctx.offered, ctx.role)}",
             ResourceSet.from_json([]),
         )
     return None, needed
 
 
 def task_group(
-    executor: JsonDict,
-    tasks: Sequence[JsonDict],
-    *,
-    framework_id: str,
-    agent_id: str,
-    role: str,
-    multi_role: bool,
-    framework_tasks: Mapping[str, Any],
-    existing_executor: JsonDict | None,
-    executor_running: bool,
-    offered: ResourceSet,
+    executor: JsonDict, tasks: Sequence[JsonDict], ctx: LaunchContext
 ) -> tuple[str | None, ResourceSet]:
     """Validate a LAUNCH_GROUP (``validation::task::group::validate``).
 
@@ -378,9 +388,9 @@ def task_group(
         ``(error, needed)`` as :func:`task`.
     """
     nothing = ResourceSet.from_json([])
-    seen: dict[str, Any] = dict(framework_tasks)
+    seen: dict[str, Any] = dict(ctx.framework_tasks)
     for info in tasks:
-        error = _task_error(info, agent_id, seen)
+        error = _task_error(info, ctx.agent_id, seen)
         if error is None and "executor" not in info:
             error = "'TaskInfo.executor' must be set"
         if error is None and info.get("container", {}).get("type") == "DOCKER":
@@ -388,7 +398,7 @@ def task_group(
         if error:
             return f"Task '{info['task_id']['value']}' is invalid: {error}", nothing
         seen[info["task_id"]["value"]] = info
-    error = _executor_error(executor, framework_id, existing_executor)
+    error = _executor_error(executor, ctx.framework_id, ctx.existing_executor)
     if error:
         return error, nothing
     if "type" not in executor:
@@ -420,13 +430,13 @@ def task_group(
     if "disk" not in own.scalars:
         return f"Executor '{executor_id}' uses no disk", nothing
     needed_json = [r for info in tasks for r in info["resources"]]
-    if not executor_running:
+    if not ctx.executor_running:
         needed_json += executor.get("resources", [])
-    needed = resources_of(needed_json, role, multi_role)
-    if needed is None or not offered.contains(needed):
+    needed = resources_of(needed_json, ctx.role, ctx.multi_role)
+    if needed is None or not ctx.offered.contains(needed):
         total = ResourceSet.from_json(needed_json)
         return (
-            f"Total resources {describe(total, role)} required by task group and its executor "
-            f"are more than available {describe(offered, role)}"
+            f"Total resources {describe(total, ctx.role)} required by task group and its executor "
+            f"are more than available {describe(ctx.offered, ctx.role)}"
         ), nothing
     return None, needed
