@@ -186,9 +186,9 @@ class Journal:
             start = end = self._normal(floor)
             for _pos, _payload, after in self._scan(start, None):
                 end = after
-            for segno in range(max(start, hint) // self.segment_size,
-                               end // self.segment_size + 1):
-                if end > hint:
+            if end > hint:
+                for segno in range(max(start, hint) // self.segment_size,
+                                   end // self.segment_size + 1):
                     fd = self._open(segno, write=False)
                     if fd is not None:
                         os.fdatasync(fd)

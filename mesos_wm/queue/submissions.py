@@ -169,11 +169,12 @@ class Submissions:
 
     def waiting_ids(self, op: Op) -> list[tuple[str, str, str]]:
         """Return (workflow id, digest, document) of the records not folded, in order."""
-        return [(p.workflow_id, p.digest, p.doc) for p, _at, _s, _pos in self._unfolded(op)[2]]
+        return [(p.workflow_id, p.digest, p.doc) for p, _at, _s, _pos in self._unfolded(op)[1]]
 
     def _unfolded(
         self, op: Op
-    ) -> tuple[int, int, list[tuple[Prepared, float, dict[str, TaskShape], int]]]:
+    ) -> tuple[int, list[tuple[Prepared, float, dict[str, TaskShape], int]]]:
+        """Return the journal's end and the records between ``journal_folded`` and it."""
         row = one(op.tx, "SELECT value FROM meta WHERE key = ?", (FOLDED_KEY,))
         folded = int(row[0]) if row else 0
         journal = self.journal
@@ -182,7 +183,7 @@ class Submissions:
             records = [(*decode_record(payload), pos) for pos, payload in journal.read(folded, end)]
         except (ValueError, KeyError, TypeError, struct.error) as exc:
             raise StoreError(f"the submission journal holds a damaged record: {exc!r}") from exc
-        return folded, end, records
+        return end, records
 
     def fold(self, op: Op, shape_ids: Mapping[str, int]) -> int:
         """Fold every durable record after ``journal_folded`` into the tables (in ``op``'s
@@ -194,7 +195,7 @@ class Submissions:
         Raises:
             StoreError: a record is damaged (nothing is folded).
         """
-        _folded, end, records = self._unfolded(op)
+        end, records = self._unfolded(op)
         op.fx.folded = end
         if not records:
             return 0
