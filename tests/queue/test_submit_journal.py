@@ -202,7 +202,9 @@ def test_a_workflow_too_large_for_a_segment_is_written_in_full(tmp_path: Path) -
         check_consistency(queue)
 
 
-def test_process_crash_durability_syncs_the_fold_before_recycling(tmp_path: Path) -> None:
+def test_synchronous_normal_recycles_folded_segments_and_keeps_every_workflow(
+    tmp_path: Path,
+) -> None:
     url = url_of(tmp_path, synchronous="normal", journal_segment=4096)
     with TaskQueue.open(url) as queue:
         for i in range(60):
