@@ -12,7 +12,6 @@ from mesos_wm.local.master import LocalMaster
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pymesos_framework.py"
 
 
-
 async def test_the_pymesos_example_runs_its_tasks_on_the_local_master() -> None:
     async with LocalMaster(agents=1, config=FAST) as master:
         process = await asyncio.create_subprocess_exec(

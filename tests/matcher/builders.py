@@ -48,11 +48,11 @@ def make_offer(
                           "ranges": {"range": [{"begin": b, "end": e} for b, e in spans]}})
     resources.extend(extra)
     attrs = []
-    for key, value in (attributes or {}).items():
-        if isinstance(value, str):
-            attrs.append({"name": key, "type": "TEXT", "text": {"value": value}})
+    for key, attr in (attributes or {}).items():
+        if isinstance(attr, str):
+            attrs.append({"name": key, "type": "TEXT", "text": {"value": attr}})
         else:
-            attrs.append({"name": key, "type": "SCALAR", "scalar": {"value": value}})
+            attrs.append({"name": key, "type": "SCALAR", "scalar": {"value": attr}})
     return {
         "id": {"value": offer_id or f"offer-{n}"},
         "framework_id": {"value": "fw-1"},

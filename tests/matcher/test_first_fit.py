@@ -50,8 +50,9 @@ def cluster_st(draw: st.DrawFn) -> tuple[list[tuple[str, int, int]], list[TaskRe
         agents.append((f"a{i:02d}", cpus * 1000, mem * 1000))
     tasks = []
     for i in range(draw(st.integers(0, 80))):
-        cpus, mem = draw(st.sampled_from(SHAPES))
-        tasks.append(TaskRequest(f"t{i:03d}", {"cpus": cpus, "mem": mem}, submitted=float(i)))
+        need_cpus, need_mem = draw(st.sampled_from(SHAPES))
+        tasks.append(TaskRequest(f"t{i:03d}", {"cpus": need_cpus, "mem": need_mem},
+                                 submitted=float(i)))
     return agents, tasks
 
 

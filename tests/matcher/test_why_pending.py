@@ -128,7 +128,6 @@ def test_unplaced_keys_are_a_snapshot_of_the_match() -> None:
     assert [g.task_keys for g in result.unplaced] == [("t2", "t3", "t4", "t5")]
 
 
-
 def test_shapes_out_of_reach_after_a_level_are_dropped_without_being_examined() -> None:
     high = [task(f"h{i}", 2, 256, priority=1, submitted=i) for i in range(4)]
     low = [task("big", 4, 256, submitted=9),
