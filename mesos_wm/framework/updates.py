@@ -13,9 +13,10 @@ For every UPDATE the framework
    an infrastructure loss, whatever reason Mesos gives: the timeout and Mesos's reason go
    into the message instead;
 2. acknowledges it, only now and only if it carries a uuid.  Acknowledgements go out in
-   the background (at most ``ack_concurrency`` at once) so the next update does not wait
-   for the master's answer, and the acknowledgements of one batch go out together; the
-   order that matters — commit, then acknowledge — holds for each update;
+   the background (:class:`~mesos_wm.framework.acks.AckSender`, at most
+   ``ack_concurrency`` at once) so neither the next batch nor the reading of the event
+   stream waits for the master's answers; the order that matters — commit, then
+   acknowledge — holds for each update;
 3. kills the attempt if the queue says it must not be alive (cancelled task, old attempt,
    unknown task), starts or stops its staging and wall-time clocks, marks the ready set for
    a refresh when dependants were released or a retry was queued, forgets the homes on an
@@ -30,7 +31,6 @@ each, not a transaction.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -38,6 +38,7 @@ from typing import Any
 
 from mesos_wm.errors import MesosWmError, QueueError
 from mesos_wm.executor.launch import executor_id_for
+from mesos_wm.framework.acks import AckSender
 from mesos_wm.framework.runtime import Alive, Runtime
 from mesos_wm.framework.status import FollowUp, StatusEvent, StatusFields, follow_up, read_status
 from mesos_wm.framework.timeouts import Timeout
@@ -66,8 +67,7 @@ class StatusHandler:
     def __init__(self, rt: Runtime, callbacks: list[StatusCallback]) -> None:
         self.rt = rt
         self.callbacks = callbacks
-        self._ack_slots = asyncio.Semaphore(rt.config.ack_concurrency)
-        self._acks: set[asyncio.Task[None]] = set()
+        self.acks = AckSender(rt, rt.config.ack_concurrency)
 
     async def handle(self, status: Mapping[str, Any]) -> None:
         """Commit one ``TaskStatus`` to the queue, acknowledge it, and act on the result."""
@@ -112,38 +112,16 @@ class StatusHandler:
             up = follow_up(fields, outcome)
             ups.append(up)
             if up.acknowledge:
-                await self._acknowledge(status)
+                self.acks.put(status)
         for (_, fields), outcome, up in zip(batch, outcomes, ups, strict=True):
             if outcome.error is not None:
                 log.warning("ignoring an update the queue cannot apply: %s", outcome.error)
             await self._after(fields, outcome, up, now)
             await self._tell(StatusEvent.of(fields, outcome, now))
 
-    async def _acknowledge(self, status: Mapping[str, Any]) -> None:
-        await self._ack_slots.acquire()
-        task = asyncio.get_running_loop().create_task(self._send_ack(status))
-        self._acks.add(task)
-        task.add_done_callback(self._acks.discard)
-
-    async def _send_ack(self, status: Mapping[str, Any]) -> None:
-        rt = self.rt
-        try:
-            if rt.driver is not None:
-                await rt.driver.acknowledge(status)
-                rt.stats.acknowledged += 1
-                rt.stats.calls += 1
-        except MesosWmError as exc:
-            log.info("ACKNOWLEDGE failed (%s); the agent sends the update again", exc)
-        finally:
-            self._ack_slots.release()
-
     async def drain(self) -> None:
         """Wait for the acknowledgements in flight."""
-        while self._acks:
-            finished = {task for task in self._acks if task.done()}
-            self._acks -= finished
-            if self._acks:
-                await asyncio.wait(list(self._acks))
+        await self.acks.drain()
 
     async def _after(self, fields: StatusFields, outcome: StatusOutcome, up: FollowUp,
                      now: float) -> None:
