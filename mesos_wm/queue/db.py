@@ -121,6 +121,7 @@ class Op:
         self._shape_of = shape_of
         self.fx = Effects()
         self.history: list[tuple[Any, ...]] = []
+        self.defer_history = False
         self._deltas: dict[int, _Delta] = {}
         self.workflow_changes: dict[int, tuple[WorkflowState, WorkflowState]] = {}
 
@@ -151,7 +152,9 @@ class Op:
         self._deltas.setdefault(wf, _Delta()).cancel = requested
 
     def finish(self) -> None:
-        """Write the counter deltas, roll workflow states up, and write the history."""
+        """Write the counter deltas, roll workflow states up, and write the history (unless
+        ``defer_history`` is set: then :meth:`write_history` writes it later, in the same
+        transaction)."""
         for wf, d in self._deltas.items():
             cancel = -1 if d.cancel is None else int(d.cancel)
             row = one(
@@ -178,6 +181,11 @@ class Op:
                 self.log(wf, None, new.value)
                 self.workflow_changes[wf] = (old, new)
         self._deltas.clear()
+        if not self.defer_history:
+            self.write_history()
+
+    def write_history(self) -> None:
+        """Write the history rows gathered so far (one statement for all of them)."""
         if self.history:
             self.tx.many(
                 "INSERT INTO history (wf, task, at, state, reason, message)"

@@ -86,12 +86,14 @@ def claim(
     return launches, [k for k in keys if k not in claimed]
 
 
-_ATTEMPT = (
-    "SELECT a.task, a.number, a.state, a.finished_at, t.state, t.attempts, t.wf, t.task_id,"
+_ATTEMPT_COLUMNS = (
+    "a.task, a.number, a.state, a.finished_at, t.state, t.attempts, t.wf, t.task_id,"
     " t.shape, t.retries_used, t.infra_used, t.cancel_requested, w.workflow_id, t.priority"
     " FROM attempts a JOIN tasks t ON t.id = a.task JOIN workflows w ON w.id = t.wf"
-    " WHERE a.mesos_task_id = ?"
 )
+_ATTEMPT = "SELECT " + _ATTEMPT_COLUMNS + " WHERE a.mesos_task_id = ?"
+_ATTEMPTS = "SELECT a.mesos_task_id, " + _ATTEMPT_COLUMNS + " WHERE a.mesos_task_id IN "
+_WF = 6
 
 
 def rejection(update: StatusUpdate) -> StatusOutcome | None:
@@ -100,6 +102,17 @@ def rejection(update: StatusUpdate) -> StatusOutcome | None:
         error = f"{update.state!r} is not a Mesos task state"
         return StatusOutcome(False, False, note=error, error=error)
     return None
+
+
+def _prefetch(op: Op, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    """Read (and lock) the attempt rows of many updates in one statement per chunk."""
+    rows: dict[str, tuple[Any, ...]] = {}
+    unique = list(dict.fromkeys(ids))
+    lock = op.tx.for_update("t")
+    for part in chunks(unique):
+        for row in op.tx.all(_ATTEMPTS + f"({marks(len(part))})" + lock, part):
+            rows[row[0]] = row[1:]
+    return rows
 
 
 def apply_statuses(
@@ -111,25 +124,41 @@ def apply_statuses(
 ) -> list[StatusOutcome]:
     """Apply Mesos status updates in order, in the transaction of ``op`` (see
     ``TaskQueue.apply_statuses``); ``rejected`` holds :func:`rejection` of each update,
-    and a rejected update gets that outcome and writes nothing."""
+    and a rejected update gets that outcome and writes nothing.
+
+    The attempt rows of the whole batch are read up front; an update whose workflow an
+    earlier update of the batch wrote to reads its row again, so every update sees what
+    the earlier ones changed.  History rows are written once, at the end."""
+    known = _prefetch(op, [u.mesos_task_id for u, r in zip(updates, rejected, strict=True)
+                           if r is None])
+    touched: set[int] = set()
     outcomes = []
+    op.defer_history = True
     for update, refusal in zip(updates, rejected, strict=True):
         if refusal is not None:
             outcomes.append(refusal)
             continue
         op.workflow_changes = {}
-        outcomes.append(apply_status(op, update, rng))
+        row = known.get(update.mesos_task_id)
+        if row is not None and row[_WF] in touched:
+            row = one(op.tx, _ATTEMPT + op.tx.for_update("t"), (update.mesos_task_id,))
+        outcome = apply_status(op, update, rng, row)
+        if row is not None:
+            touched.add(row[_WF])
+        outcomes.append(outcome)
+    op.defer_history = False
+    op.write_history()
     return outcomes
 
 
-def apply_status(op: Op, update: StatusUpdate, rng: random.Random | None) -> StatusOutcome:
-    """Apply one valid Mesos status update (see ``TaskQueue.apply_status``)."""
-    mesos_id, state, reason, message = (update.mesos_task_id, update.state, update.reason,
-                                        update.message)
+def apply_status(op: Op, update: StatusUpdate, rng: random.Random | None,
+                 row: tuple[Any, ...] | None) -> StatusOutcome:
+    """Apply one valid Mesos status update (see ``TaskQueue.apply_status``) to its attempt
+    ``row`` (as :data:`_ATTEMPT` reads it; None: no such attempt)."""
+    state, reason, message = update.state, update.reason, update.message
     exit_code, agent_id, executor_id, data = (update.exit_code, update.agent_id,
                                               update.executor_id, update.data)
     tx, now = op.tx, op.now
-    row = one(tx, _ATTEMPT + tx.for_update("t"), (mesos_id,))
     if row is None:
         return StatusOutcome(known=False, applied=False, note="unknown Mesos task id",
                              kill=state in ATTEMPT_RANK)

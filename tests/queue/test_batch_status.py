@@ -161,3 +161,31 @@ def test_a_batch_is_one_transaction_seen_whole_by_another_process(
     assert states == {"a": TaskState.FINISHED, "b": TaskState.QUEUED}
     reader.refresh()
     assert [r.task_id for r in reader.ready_tasks(now=T0 + 3)] == ["b"]
+
+
+def test_a_batch_longer_than_one_read_chunk_equals_applying_it_one_by_one(
+    queue: TaskQueue,
+) -> None:
+    count = 260  # 520 distinct attempts: the batch's rows are read in two chunks
+    queue.submit_many([workflow(f"{p}{i}", task("a"), task("b", "a"))
+                       for p in ("one", "many") for i in range(count)], now=T0)
+    ready = queue.ready_tasks(now=T0 + 1)
+    claims = queue.mark_launching_many([r.key for r in ready], agent_id="agent-1", now=T0 + 1)
+    mids = {(c.workflow_id, c.task_id): c.mesos_task_id for c in claims.launched}
+
+    def updates(prefix: str) -> list[StatusUpdate]:
+        ids = [mids[(f"{prefix}{i}", "a")] for i in range(count)]
+        return ([StatusUpdate(m, "TASK_RUNNING") for m in ids]
+                + [StatusUpdate(m, "TASK_FINISHED", exit_code=0) for m in ids]
+                + [StatusUpdate(ids[0], "TASK_RUNNING")])
+
+    single = [queue.apply_status(u.mesos_task_id, u.state, exit_code=u.exit_code,
+                                 now=T0 + 2) for u in updates("one")]
+    batch = queue.apply_statuses(updates("many"), now=T0 + 2)
+    assert [neutral(o) for o in batch] == [neutral(o) for o in single]
+    assert batch[-1].note.startswith("the attempt already ended")
+    assert all(o.released == ("b",) for o in batch[count:2 * count])
+    for i in (0, count - 1):
+        assert [(h.task_id, h.state) for h in queue.history(f"one{i}")] == [
+            (h.task_id, h.state) for h in queue.history(f"many{i}")]
+    check_consistency(queue)
