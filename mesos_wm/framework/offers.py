@@ -13,7 +13,9 @@ For every OFFERS event the framework
 4. for each agent, records the launch intents in the queue in one transaction
    (``mark_launching_many``: QUEUED -> LAUNCHING, one attempt each) **before** sending one
    ACCEPT with one LAUNCH operation for all of that agent's offers.  Tasks the queue no
-   longer holds as QUEUED (cancelled meanwhile) are left out.  If the ACCEPT fails, the
+   longer holds as QUEUED (cancelled meanwhile) are left out.  The ACCEPT is put on the
+   wire at once and the next agent's intents are recorded while the master handles it;
+   the cycle waits for every answer before it declines.  If an ACCEPT fails, its
    attempts stay LAUNCHING and are reconciled at once (or after resubscribing): Mesos then
    reports them lost if the launch never arrived, and they are retried as new attempts;
 5. declines every offer it did not use, with the policy's filter;
@@ -22,6 +24,7 @@ For every OFFERS event the framework
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -151,6 +154,7 @@ class OfferCycle:
         rt = self.rt
         accepted: set[str] = set()
         repin: set[str] = set()
+        sending: list[asyncio.Task[None]] = []
         for agent_id, placements in by_agent.items():
             by_key = {int(p.task_key): p for p in placements}
             try:
@@ -194,9 +198,13 @@ class OfferCycle:
             rt.stats.launched += len(infos)
             offer_ids = list(placements[0].agent.offer_ids)
             accepted.update(offer_ids)
-            await self._accept(offer_ids, infos, launched, now)
+            sending.append(asyncio.get_running_loop().create_task(
+                self._accept(offer_ids, infos, launched, now)))
+            await asyncio.sleep(0)
         if repin:
             rt.ready.repin(repin)
+        if sending:
+            await asyncio.gather(*sending)
         return accepted
 
     async def _accept(self, offer_ids: list[str], infos: list[dict[str, Any]],

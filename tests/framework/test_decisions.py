@@ -166,6 +166,38 @@ async def test_intents_are_recorded_before_the_accept_and_the_rest_is_declined_s
     assert one.mesos_task_id in rt.alive and rt.homes.get("wf") == "S1"
 
 
+async def test_the_next_agents_intents_are_recorded_while_an_accept_is_on_the_wire(
+        rt: Runtime, mocker: MockerFixture) -> None:
+    rt.queue.ready_tasks.return_value = [  # type: ignore[attr-defined]
+        ready(1, "wf1", task_shape=shape(cpus=4)), ready(2, "wf2", task_shape=shape(cpus=4))]
+    first = dataclasses.replace(launch("wf1", "t1", agent_id="S1"), key=1)
+    second = dataclasses.replace(launch("wf2", "t2", agent_id="S2"), key=2)
+    events: list[str] = []
+    release = asyncio.Event()
+
+    async def accept(offer_ids: list[str], operations: Any, **kwargs: Any) -> None:
+        events.append(f"accept {offer_ids[0]} sent")
+        await release.wait()
+        events.append(f"accept {offer_ids[0]} answered")
+
+    def mark(keys: list[int], **kwargs: Any) -> Claims:
+        events.append(f"mark {kwargs['agent_id']}")
+        return Claims((first,) if keys == [1] else (second,), ())
+
+    rt.driver.accept.side_effect = accept  # type: ignore[union-attr]
+    rt.queue.mark_launching_many.side_effect = mark  # type: ignore[attr-defined]
+    cycle = asyncio.ensure_future(OfferCycle(rt).handle([offer("O1", "S1", cpus=4),
+                                                         offer("O2", "S2", cpus=4)]))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert events == ["mark S1", "accept O1 sent", "mark S2", "accept O2 sent"]
+    assert not cycle.done()
+    release.set()
+    await cycle
+    assert events[4:] == ["accept O1 answered", "accept O2 answered"]
+    assert rt.stats.accepts == 2 and rt.stats.launched == 2
+
+
 async def test_offers_are_declined_long_when_nothing_waits(rt: Runtime, clock: Clock) -> None:
     cycle = OfferCycle(rt)
     clock.now += 10
