@@ -280,34 +280,36 @@ def _kind(value: Any) -> str:
     return "number"
 
 
+def _wrong(name: str, value: Any) -> _ParseError:
+    return _ParseError(f"Not expecting a JSON {_kind(value)} for field '{name}'")
+
+
 def _check_scalar(name: str, ftype: str, value: Any) -> bool:
     """Return False when an optional enum value is unknown (the field is dropped)."""
-    kind = _kind(value)
     if ftype == "string":
-        if kind != "string":
-            raise _ParseError(f"Not expecting a JSON {kind} for field '{name}'")
+        if not isinstance(value, str):
+            raise _wrong(name, value)
+    elif ftype.startswith("enum:"):
+        if not isinstance(value, str):
+            raise _wrong(name, value)
+        return value in _ENUMS[ftype[5:]]
     elif ftype == "bytes":
-        if kind != "string":
-            raise _ParseError(f"Not expecting a JSON {kind} for field '{name}'")
+        if not isinstance(value, str):
+            raise _wrong(name, value)
         try:
             base64.b64decode(value.encode("ascii"), validate=True)
         except (binascii.Error, UnicodeEncodeError) as exc:
             raise _ParseError(f"Failed to base64-decode bytes field '{name}'") from exc
     elif ftype in ("double", "int"):
-        if kind == "string":
+        if isinstance(value, str):
             try:
                 float(value) if ftype == "double" else int(value)
             except ValueError as exc:
                 raise _ParseError(f"Failed to convert '{value}' to {ftype}") from exc
-        elif kind != "number":
-            raise _ParseError(f"Not expecting a JSON {kind} for field '{name}'")
-    elif ftype == "bool":
-        if kind != "boolean":
-            raise _ParseError(f"Not expecting a JSON {kind} for field '{name}'")
-    elif ftype.startswith("enum:"):
-        if kind != "string":
-            raise _ParseError(f"Not expecting a JSON {kind} for field '{name}'")
-        return value in _ENUMS[ftype[5:]]
+        elif isinstance(value, bool | dict | list):
+            raise _wrong(name, value)
+    elif ftype == "bool" and not isinstance(value, bool):
+        raise _wrong(name, value)
     return True
 
 
@@ -316,40 +318,55 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     for message, fields in _MESSAGES.items()
 }
 
+_Field = tuple[str, str, bool]
+"""(type, label, whether the type is a message)."""
+
+_FIELDS: dict[str, dict[str, _Field]] = {
+    message: {name: (ftype, label, ftype in _MESSAGES) for name, (ftype, label) in fields.items()}
+    for message, fields in _MESSAGES.items()
+}
+
 
 def _walk(message: str, obj: dict[str, Any], path: str, missing: list[str]) -> None:
-    fields = _MESSAGES[message]
+    fields = _FIELDS[message]
     for name in _REQUIRED[message]:
         if obj.get(name) is None:
             missing.append(path + name)
-    for name, value in list(obj.items()):
+    drop: list[str] | None = None
+    for name, value in obj.items():
         if value is None:
-            del obj[name]
+            if drop is None:
+                drop = []
+            drop.append(name)
             continue
         spec = fields.get(name)
         if spec is None:
             continue
-        ftype, label = spec
+        ftype, label, nested = spec
         if label == REP:
             if not isinstance(value, list):
-                raise _ParseError(f"Not expecting a JSON {_kind(value)} for field '{name}'")
-            kept = []
-            for index, item in enumerate(value):
-                if ftype in _MESSAGES:
+                raise _wrong(name, value)
+            if nested:
+                for index, item in enumerate(value):
                     if not isinstance(item, dict):
-                        raise _ParseError(f"Not expecting a JSON {_kind(item)} for field '{name}'")
+                        raise _wrong(name, item)
                     _walk(ftype, item, f"{path}{name}[{index}].", missing)
-                    kept.append(item)
-                elif _check_scalar(name, ftype, item):
-                    kept.append(item)
-            obj[name] = kept
-        elif ftype in _MESSAGES:
+            else:
+                kept = [item for item in value if _check_scalar(name, ftype, item)]
+                if len(kept) != len(value):
+                    value[:] = kept
+        elif nested:
             if not isinstance(value, dict):
-                raise _ParseError(f"Not expecting a JSON {_kind(value)} for field '{name}'")
+                raise _wrong(name, value)
             _walk(ftype, value, f"{path}{name}.", missing)
         elif not _check_scalar(name, ftype, value):
             if label == REQ:
                 raise _ParseError(f"Failed to find enum for '{value}'")
+            if drop is None:
+                drop = []
+            drop.append(name)
+    if drop is not None:
+        for name in drop:
             del obj[name]
 
 
