@@ -155,20 +155,10 @@ class Op:
         """Write the counter deltas, roll workflow states up, and write the history (unless
         ``defer_history`` is set: then :meth:`write_history` writes it later, in the same
         transaction)."""
-        for wf, d in self._deltas.items():
-            cancel = -1 if d.cancel is None else int(d.cancel)
-            row = one(
-                self.tx,
-                "UPDATE workflows SET settled = settled + ?, unsuccessful = unsuccessful + ?,"
-                " queued_ever = CASE WHEN ? = 1 THEN 1 ELSE queued_ever END,"
-                " launched_ever = CASE WHEN ? = 1 THEN 1 ELSE launched_ever END,"
-                " cancel_requested = CASE WHEN ? = -1 THEN cancel_requested ELSE ? END,"
-                " updated_at = ? WHERE id = ?"
-                " RETURNING state, total, settled, unsuccessful, queued_ever, launched_ever,"
-                " cancel_requested",
-                (d.settled, d.unsuccessful, int(d.queued), int(d.launched), cancel, cancel,
-                 self.now, wf),
-            )
+        rows = self._write_deltas()
+        moved: list[tuple[str, int]] = []
+        for wf in self._deltas:
+            row = rows.get(wf)
             if row is None:
                 continue
             old = WorkflowState(row[0])
@@ -177,12 +167,38 @@ class Op:
             if new != old:
                 if not workflow_may_move(old, new):
                     raise InvalidTransition(f"workflow cannot move from {old} to {new}")
-                self.tx.run("UPDATE workflows SET state = ? WHERE id = ?", (new.value, wf))
                 self.log(wf, None, new.value)
                 self.workflow_changes[wf] = (old, new)
+                moved.append((new.value, wf))
+        if moved:
+            self.tx.many("UPDATE workflows SET state = ? WHERE id = ?", moved)
         self._deltas.clear()
         if not self.defer_history:
             self.write_history()
+
+    def _write_deltas(self) -> dict[int, tuple[Any, ...]]:
+        """Add the counter deltas to their workflows: one statement per distinct delta
+        (per chunk of workflows), returning each workflow's state and counters."""
+        groups: dict[tuple[int, int, int, int, int], list[int]] = {}
+        for wf, d in self._deltas.items():
+            cancel = -1 if d.cancel is None else int(d.cancel)
+            key = (d.settled, d.unsuccessful, int(d.queued), int(d.launched), cancel)
+            groups.setdefault(key, []).append(wf)
+        rows: dict[int, tuple[Any, ...]] = {}
+        for (settled, unsuccessful, queued, launched, cancel), wfs in groups.items():
+            for part in chunks(wfs):
+                for row in self.tx.all(
+                    "UPDATE workflows SET settled = settled + ?, unsuccessful = unsuccessful + ?,"
+                    " queued_ever = CASE WHEN ? = 1 THEN 1 ELSE queued_ever END,"
+                    " launched_ever = CASE WHEN ? = 1 THEN 1 ELSE launched_ever END,"
+                    " cancel_requested = CASE WHEN ? = -1 THEN cancel_requested ELSE ? END,"
+                    f" updated_at = ? WHERE id IN ({marks(len(part))})"
+                    " RETURNING id, state, total, settled, unsuccessful, queued_ever,"
+                    " launched_ever, cancel_requested",
+                    (settled, unsuccessful, queued, launched, cancel, cancel, self.now, *part),
+                ):
+                    rows[row[0]] = row[1:]
+        return rows
 
     def write_history(self) -> None:
         """Write the history rows gathered so far (one statement for all of them)."""
