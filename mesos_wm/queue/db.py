@@ -122,6 +122,7 @@ class Op:
         self.fx = Effects()
         self.history: list[tuple[Any, ...]] = []
         self.defer_history = False
+        self.defer_finish = False
         self._deltas: dict[int, _Delta] = {}
         self.workflow_changes: dict[int, tuple[WorkflowState, WorkflowState]] = {}
 
@@ -151,10 +152,19 @@ class Op:
         """Set or clear a workflow's cancel request (written by :meth:`finish`)."""
         self._deltas.setdefault(wf, _Delta()).cancel = requested
 
-    def finish(self) -> None:
-        """Write the counter deltas, roll workflow states up, and write the history (unless
-        ``defer_history`` is set: then :meth:`write_history` writes it later, in the same
-        transaction)."""
+    def pending(self, wf: int) -> bool:
+        """Tell whether counter deltas of this workflow wait for :meth:`finish`."""
+        return wf in self._deltas
+
+    def finish(self, *, force: bool = False) -> None:
+        """Write the counter deltas, roll workflow states up, and write the history.
+
+        With ``defer_finish`` set this does nothing unless ``force`` is given: the deltas
+        wait for a later forced call; with ``defer_history`` set the history rows wait for
+        :meth:`write_history` (both in the same transaction).
+        """
+        if self.defer_finish and not force:
+            return
         rows = self._write_deltas()
         moved: list[tuple[str, int]] = []
         for wf in self._deltas:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from collections import deque
@@ -128,25 +129,44 @@ def apply_statuses(
 
     The attempt rows of the whole batch are read up front; an update whose workflow an
     earlier update of the batch wrote to reads its row again, so every update sees what
-    the earlier ones changed.  History rows are written once, at the end."""
+    the earlier ones changed.  Workflow counters are written for many updates at once
+    (before such a re-read, and at the end), and each outcome then gets the roll-up
+    change its own update caused; history rows are written once, at the end."""
     known = _prefetch(op, [u.mesos_task_id for u, r in zip(updates, rejected, strict=True)
                            if r is None])
     touched: set[int] = set()
-    outcomes = []
-    op.defer_history = True
+    waiting: dict[int, int] = {}
+    outcomes: list[StatusOutcome] = []
+
+    def finish() -> None:
+        op.workflow_changes = {}
+        op.finish(force=True)
+        for wf, index in waiting.items():
+            changed = op.workflow_changes.get(wf)
+            if changed is not None:
+                outcomes[index] = dataclasses.replace(outcomes[index],
+                                                      workflow_state=changed[1])
+        waiting.clear()
+        op.workflow_changes = {}
+
+    op.defer_history = op.defer_finish = True
     for update, refusal in zip(updates, rejected, strict=True):
         if refusal is not None:
             outcomes.append(refusal)
             continue
-        op.workflow_changes = {}
         row = known.get(update.mesos_task_id)
         if row is not None and row[_WF] in touched:
+            if row[_WF] in waiting:
+                finish()
             row = one(op.tx, _ATTEMPT + op.tx.for_update("t"), (update.mesos_task_id,))
         outcome = apply_status(op, update, rng, row)
         if row is not None:
             touched.add(row[_WF])
+            if op.pending(row[_WF]):
+                waiting[row[_WF]] = len(outcomes)
         outcomes.append(outcome)
-    op.defer_history = False
+    finish()
+    op.defer_history = op.defer_finish = False
     op.write_history()
     return outcomes
 

@@ -189,3 +189,27 @@ def test_a_batch_longer_than_one_read_chunk_equals_applying_it_one_by_one(
         assert [(h.task_id, h.state) for h in queue.history(f"one{i}")] == [
             (h.task_id, h.state) for h in queue.history(f"many{i}")]
     check_consistency(queue)
+
+
+def test_roll_ups_written_together_still_belong_to_the_update_that_caused_them(
+    queue: TaskQueue,
+) -> None:
+    queue.submit_many([workflow("w", task("a"), task("b")), workflow("x1", task("t")),
+                       workflow("x2", task("t")), workflow("x3", task("t"))], now=T0)
+    ready = queue.ready_tasks(now=T0 + 1)
+    claims = queue.mark_launching_many([r.key for r in ready], agent_id="agent-1", now=T0 + 1)
+    mid = {(c.workflow_id, c.task_id): c.mesos_task_id for c in claims.launched}
+    outcomes = queue.apply_statuses(
+        [StatusUpdate(mid[("x1", "t")], "TASK_FINISHED"),
+         StatusUpdate(mid[("w", "a")], "TASK_FINISHED"),
+         StatusUpdate(mid[("x2", "t")], "TASK_FAILED"),
+         StatusUpdate(mid[("w", "b")], "TASK_RUNNING"),
+         StatusUpdate(mid[("w", "b")], "TASK_FINISHED"),
+         StatusUpdate(mid[("x3", "t")], "TASK_RUNNING")], now=T0 + 2)
+    assert [o.workflow_state for o in outcomes] == [
+        WorkflowState.COMPLETED, None, WorkflowState.FAILED, None, WorkflowState.COMPLETED,
+        None]
+    assert {w: queue.get_workflow(w, tasks=False).state for w in ("w", "x1", "x2", "x3")} == {
+        "w": WorkflowState.COMPLETED, "x1": WorkflowState.COMPLETED,
+        "x2": WorkflowState.FAILED, "x3": WorkflowState.EXECUTING}
+    check_consistency(queue)
