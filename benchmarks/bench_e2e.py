@@ -4,8 +4,10 @@ The embedded master runs in a child process with simulated agents (tasks report
 TASK_RUNNING at once and TASK_FINISHED at the next tick), so both cores work: the master
 on one, the framework on the other.  Measured in the same run:
 
-1. ``http_ceiling_per_s``: POSTs/s an empty aiohttp handler in a child process answers,
-   sent by the client the framework's calls use (the driver's keep-alive HTTP/1.1 client,
+1. ``http_ceiling_per_s``: POSTs/s an empty handler in a child process answers, on the
+   server stack of the embedded master's port (its lean front,
+   :mod:`mesos_wm.local.fast_http`, in front of aiohttp), sent by the client the
+   framework's calls use (the driver's keep-alive HTTP/1.1 client,
    :mod:`mesos_wm.drivers.http11`, 16 connections, 16 requests in flight).
 2. ``tasks_per_s``: :class:`mesos_wm.Framework` drives ``--tasks`` single-task workflows
    (plain commands, run by the command executor) from a SQLite queue to completion:
@@ -298,7 +300,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         ceiling_per_s = await ceiling(empty.url, 2.0)
     finally:
         empty.stop()
-    log(f"loopback ceiling: {ceiling_per_s:.0f} calls/s (empty handler in another process)")
+    log(f"loopback ceiling: {ceiling_per_s:.0f} calls/s (empty handler in another process, "
+        "on the master's server stack)")
     master = Child("--serve-master", str(args.agents), str(args.allocation_interval))
     try:
         log(f"master with {args.agents} simulated agents at {master.url}")

@@ -43,6 +43,7 @@ from mesos_wm.local.effects import (
     ShutdownExecutor,
     ShutdownFramework,
 )
+from mesos_wm.local.fast_http import FrontProtocol, serve_front
 from mesos_wm.local.faults import Faults
 from mesos_wm.local.http_util import EventStream
 from mesos_wm.local.state import MasterState
@@ -111,6 +112,8 @@ class LocalMaster:
         self._work_dir = Path(work_dir) if work_dir is not None else None
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         self._runner: web.AppRunner | None = None
+        self._front: asyncio.Server | None = None
+        self._fast_connections: set[FrontProtocol] = set()
         self._timer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._background: set[asyncio.Task[Any]] = set()
@@ -144,11 +147,13 @@ class LocalMaster:
         app = self._build_app()
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.requested_port, reuse_address=True)
-        await site.start()
-        server = site._server
-        assert server is not None
-        sockets: list[socket.socket] = list(getattr(server, "sockets", None) or [])
+        aiohttp_server = self._runner.server
+        assert aiohttp_server is not None
+        server, self._fast_connections = await serve_front(
+            lambda request: scheduler_api.fast_scheduler_call(self, request), aiohttp_server,
+            self.host, self.requested_port, max_body_size=self.config.max_body_size)
+        self._front = server
+        sockets: list[socket.socket] = list(server.sockets)
         self.port = sockets[0].getsockname()[1]
         self.state.set_address(self._advertised_ip(), self.port, self.config.hostname)
         for agent in self.agent_configs:
@@ -174,9 +179,17 @@ class LocalMaster:
         for runtime in list(self.runtimes.values()):
             await runtime.stop()
         self.runtimes.clear()
+        front, self._front = self._front, None
+        if front is not None:
+            front.close()
+            for connection in list(self._fast_connections):
+                if connection.transport is not None:
+                    connection.transport.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if front is not None:
+            await front.wait_closed()
         if self._tempdir is not None:
             self._tempdir.cleanup()
             self._tempdir = None

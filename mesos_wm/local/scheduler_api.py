@@ -9,12 +9,14 @@ by libprocess before the handler), unavailable (503), method (405), content type
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from mesos_wm.local import validation
+from mesos_wm.local import schema, validation
+from mesos_wm.local.fast_http import FastRequest
 from mesos_wm.local.http_util import (
     APPLICATION_JSON,
     EventStream,
@@ -28,7 +30,10 @@ from mesos_wm.local.http_util import (
 if TYPE_CHECKING:
     from mesos_wm.local.master import LocalMaster
 
-__all__ = ["scheduler_handler"]
+__all__ = ["fast_scheduler_call", "scheduler_handler"]
+
+
+SCHEDULER_PATH = "/api/v1/scheduler"
 
 
 def unavailable() -> web.Response:
@@ -58,6 +63,39 @@ async def scheduler_handler(master: LocalMaster, request: web.Request) -> web.St
     if reply.status in (200, 202) and reply.body is None:
         return web.Response(status=reply.status)
     return web.Response(status=reply.status, text=reply.message)
+
+
+def fast_scheduler_call(master: LocalMaster, request: FastRequest) -> tuple[int, str | None] | None:
+    """Answer a plain scheduler call on the fast path of the master's front
+    (:mod:`mesos_wm.local.fast_http`), exactly as :func:`scheduler_handler` would.
+
+    Returns:
+        ``(status, text)``, or None for everything the fast path leaves to
+        :func:`scheduler_handler`: another path, authentication, a 503 period, another
+        content type, SUBSCRIBE, and any body that fails parsing or validation (nothing
+        has happened then).
+    """
+    if request.path != SCHEDULER_PATH or master.config.credentials:
+        return None
+    headers = request.headers
+    if headers.get("content-type") != APPLICATION_JSON:
+        return None
+    now = master.clock()
+    if now < master.state.unavailable_until:
+        return None
+    try:
+        call = json.loads(request.body)
+    except (ValueError, RecursionError):
+        return None
+    if (not isinstance(call, dict) or call.get("type") == "SUBSCRIBE"
+            or schema.check("scheduler.Call", call) is not None
+            or validation.scheduler_call(call) is not None):
+        return None
+    reply = master.state.call(call, headers.get("mesos-stream-id"), now, None)
+    master.dispatch(reply.effects)
+    if reply.status in (200, 202) and reply.body is None:
+        return reply.status, None
+    return reply.status, reply.message
 
 
 async def _subscribe(
