@@ -89,7 +89,8 @@ def claim(
 
 _ATTEMPT_COLUMNS = (
     "a.task, a.number, a.state, a.finished_at, t.state, t.attempts, t.wf, t.task_id,"
-    " t.shape, t.retries_used, t.infra_used, t.cancel_requested, w.workflow_id, t.priority"
+    " t.shape, t.retries_used, t.infra_used, t.cancel_requested, w.workflow_id, t.priority,"
+    " EXISTS (SELECT 1 FROM edges e WHERE e.parent = t.id)"
     " FROM attempts a JOIN tasks t ON t.id = a.task JOIN workflows w ON w.id = t.wf"
 )
 _ATTEMPT = "SELECT " + _ATTEMPT_COLUMNS + " WHERE a.mesos_task_id = ?"
@@ -183,7 +184,7 @@ def apply_status(op: Op, update: StatusUpdate, rng: random.Random | None,
         return StatusOutcome(known=False, applied=False, note="unknown Mesos task id",
                              kill=state in ATTEMPT_RANK)
     (key, number, a_state, a_finished, t_state, t_attempts, wf, name, shape_id, retries_used,
-     infra_used, cancel_req, workflow_id, prio) = row
+     infra_used, cancel_req, workflow_id, prio, has_children) = row
     ids = {"workflow_id": workflow_id, "task_id": name, "attempt": number}
     current = TaskState(t_state)
     alive = state in ATTEMPT_RANK
@@ -249,7 +250,8 @@ def apply_status(op: Op, update: StatusUpdate, rng: random.Random | None,
             (decision.state.value, decision.retries_used, decision.infra_used, now, key),
         )
         op.count(wf, *counter_delta(current, decision.state))
-        released, skipped = settle(op, [(key, decision.state, False)])
+        if has_children:
+            released, skipped = settle(op, [(key, decision.state, False)])
     op.finish()
     changed = op.workflow_changes.get(wf)
     return StatusOutcome(
