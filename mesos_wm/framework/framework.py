@@ -261,8 +261,8 @@ class Framework:
         self.connection.raise_failure()
 
     async def stop(self, *, teardown: bool = False) -> None:
-        """Stop: finish acknowledgements in flight, stop the driver and the timer (and the
-        embedded master this framework started).  The framework stays registered with
+        """Stop: finish ACCEPTs and acknowledgements in flight, stop the driver and the
+        timer (and the embedded master this framework started).  The framework stays registered with
         Mesos until its ``failover_timeout``, unless ``teardown`` is set.
 
         Args:
@@ -276,6 +276,7 @@ class Framework:
                 await self._timer
             self._timer = None
         await self.maintenance.close()
+        await self.offers.drain()
         await self.updates.drain()
         with contextlib.suppress(ValueError):
             self.rt.queue.remove_listener(self._on_ready)

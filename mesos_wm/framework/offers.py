@@ -15,7 +15,8 @@ For every OFFERS event the framework
    ACCEPT with one LAUNCH operation for all of that agent's offers.  Tasks the queue no
    longer holds as QUEUED (cancelled meanwhile) are left out.  The ACCEPT is put on the
    wire at once and the next agent's intents are recorded while the master handles it;
-   the cycle waits for every answer before it declines.  If an ACCEPT fails, its
+   its answer is awaited in the background, so the framework reads the updates of the
+   launched tasks while the master is still launching others.  If an ACCEPT fails, its
    attempts stay LAUNCHING and are reconciled at once (or after resubscribing): Mesos then
    reports them lost if the launch never arrived, and they are retried as new attempts;
 5. declines every offer it did not use, with the policy's filter;
@@ -59,6 +60,12 @@ class OfferCycle:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.last_reasons = float("-inf")
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def drain(self) -> None:
+        """Wait for the ACCEPTs still waiting for their answers."""
+        while self._sending:
+            await asyncio.wait(list(self._sending))
 
     # -- the ready set -------------------------------------------------------------------
 
@@ -154,7 +161,6 @@ class OfferCycle:
         rt = self.rt
         accepted: set[str] = set()
         repin: set[str] = set()
-        sending: list[asyncio.Task[None]] = []
         for agent_id, placements in by_agent.items():
             by_key = {int(p.task_key): p for p in placements}
             try:
@@ -198,13 +204,13 @@ class OfferCycle:
             rt.stats.launched += len(infos)
             offer_ids = list(placements[0].agent.offer_ids)
             accepted.update(offer_ids)
-            sending.append(asyncio.get_running_loop().create_task(
-                self._accept(offer_ids, infos, launched, now)))
+            sending = asyncio.get_running_loop().create_task(
+                self._accept(offer_ids, infos, launched, now))
+            self._sending.add(sending)
+            sending.add_done_callback(self._sending.discard)
             await asyncio.sleep(0)
         if repin:
             rt.ready.repin(repin)
-        if sending:
-            await asyncio.gather(*sending)
         return accepted
 
     async def _accept(self, offer_ids: list[str], infos: list[dict[str, Any]],
