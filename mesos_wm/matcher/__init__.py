@@ -39,6 +39,12 @@ Cost of a cycle: buckets + shapes x agents + placements — never tasks x offers
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from mesos_wm._compiled import choose_source
+
+choose_source(__name__, Path(__file__).parent)
+
 from mesos_wm.matcher.cluster import ClusterView, SeenAgent
 from mesos_wm.matcher.constraints import (
     HOSTNAME,
