@@ -8,7 +8,9 @@ offer from each of N heterogeneous agents (8-64 cpus, some with GPUs).  In the s
   the baseline for speed and for the number of tasks placed;
 * ``bfd``: a best-fit-decreasing packing of the same tasks, the reference for utilisation;
 * the scaling sweep tasks x offers in {1e4, 1e5, 1e6} x {1e2, 1e3, 1e4};
-* incremental cycles: 5 % of the tasks finish and 5 % arrive per cycle.
+* incremental cycles: 5 % of the tasks finish and 5 % arrive per cycle;
+* when the matcher is compiled (see ``setup.py``), the headline cycle once more with the
+  matcher interpreted, in a child process with ``MESOS_WM_PURE_PYTHON=1``.
 
 Cycle time is ``Matcher.match`` on offers already parsed (the framework parses each offer
 once, when it arrives); parsing and building the TaskInfo resources are timed separately.
@@ -25,11 +27,14 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 from bisect import bisect_left, insort
 from typing import Any
 
+import mesos_wm.matcher._walk
+from mesos_wm._compiled import PURE_ENV, is_compiled
 from mesos_wm.matcher import Constraint, Matcher, Offer, PendingIndex, RunningIndex, TaskRequest
 
 SEED = 20240605
@@ -482,19 +487,57 @@ def _without(spans: list[tuple[int, int]], taken: set[int]) -> list[tuple[int, i
     return out
 
 
+def cycle_only(n_tasks: int, n_agents: int, runs: int) -> dict[str, float]:
+    """p50/p99 of the headline cycle alone (no baselines)."""
+    rng = random.Random(SEED)
+    agents = make_agents(n_agents, rng)
+    tasks = make_tasks(n_tasks, rng, make_shapes(rng))
+    index = PendingIndex()
+    index.add_many(tasks)
+    matcher = Matcher()
+    offers, _ = parse_offers(matcher, agents)
+    times = timed_cycles(matcher, offers, index, runs)[0]
+    return {"p50_ms": round(pct(times, .5), 2), "p99_ms": round(pct(times, .99), 2)}
+
+
+def interpreted_peer(n_tasks: int, n_agents: int, runs: int, out: dict[str, Any]) -> None:
+    """The same headline cycle with the matcher interpreted (``MESOS_WM_PURE_PYTHON=1``),
+    in a child process, when this one runs the compiled matcher."""
+    if not out["compiled"]:
+        return
+    child = subprocess.run(
+        [sys.executable, __file__, "--cycle-only", f"{n_tasks}x{n_agents}x{runs}"],
+        env={**os.environ, PURE_ENV: "1"}, capture_output=True, text=True, check=True)
+    peer = json.loads(child.stdout.splitlines()[-1])
+    out["interpreted_p50_ms"] = peer["p50_ms"]
+    out["interpreted_p99_ms"] = peer["p99_ms"]
+    out["compiled_speedup_p50"] = round(peer["p50_ms"] / out["p50_ms"], 2)
+    print(f"interpreted matcher, same cycle: p50 {peer['p50_ms']:.1f} ms, "
+          f"p99 {peer['p99_ms']:.1f} ms", file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--cycle-only", metavar="TASKSxOFFERSxRUNS",
+                        help="time only the headline cycle (used for the interpreted peer)")
     args = parser.parse_args()
-    out: dict[str, Any] = {"benchmark": "bench_matcher"}
+    if args.cycle_only:
+        n_tasks, n_agents, runs = map(int, args.cycle_only.split("x"))
+        print(json.dumps(cycle_only(n_tasks, n_agents, runs)))
+        return
+    out: dict[str, Any] = {"benchmark": "bench_matcher",
+                           "compiled": is_compiled(mesos_wm.matcher._walk)}
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
     if args.quick:
         headline(10_000, 100, 5, out)
+        interpreted_peer(10_000, 100, 5, out)
         sweep([1_000, 10_000], [10, 100], 3, out)
         incremental(5_000, 100, 10, out)
     else:
         headline(100_000, 1_000, 30, out)
+        interpreted_peer(100_000, 1_000, 30, out)
         sweep([10_000, 100_000, 1_000_000], [100, 1_000, 10_000], 5, out)
         incremental(100_000, 1_000, 40, out)
     out["total_s"] = round(time.perf_counter() - started, 1)
