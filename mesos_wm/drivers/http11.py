@@ -13,11 +13,19 @@ and an incremental response parser in ``data_received``.
 Scope
 -----
 ``POST`` with a body of bytes, the whole answer read into memory.  At most ``limit``
-connections per origin (``scheme://host:port``), kept alive and reused; one request at a
-time per connection (no pipelining).  Bodies framed by ``Content-Length``, ``chunked``, or
-the end of the connection.  TLS with the :class:`~mesos_wm.drivers.transport.HttpOptions`
-context (CA file, client certificate, verification switch).  Redirects are not followed:
-the caller sees the 307 and its ``Location`` (the driver decides, as Mesos asks).
+connections per origin (``scheme://host:port``), kept alive and reused.  With
+``pipeline`` > 1, once every connection is open and busy, a request is queued on the
+least busy one (HTTP/1.1 pipelining: at most ``pipeline`` requests in flight on it,
+answered in order), and the requests queued on a connection in one turn of the event loop
+go out in one write.  So a burst of small calls costs a few system calls instead of one
+each, and a busy event loop, which reads answers only between its long steps, still keeps
+``limit * pipeline`` calls moving per step instead of ``limit``.  Bodies framed by
+``Content-Length``, ``chunked``, or the end of the connection (which ends the
+connection's pipeline: the requests behind that answer fail with :class:`ConnectionBroke`,
+as every request in flight does when a connection breaks).  TLS with the
+:class:`~mesos_wm.drivers.transport.HttpOptions` context (CA file, client certificate,
+verification switch).  Redirects are not followed: the caller sees the 307 and its
+``Location`` (the driver decides, as Mesos asks).
 
 Errors
 ------
@@ -33,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -96,14 +105,16 @@ def _parse_url(url: str) -> _Origin:
 
 
 class _Connection(asyncio.Protocol):
-    """One keep-alive connection: writes a request, parses the answer as it arrives."""
+    """One keep-alive connection: writes requests (several in one write when they come
+    in one turn of the loop), parses the answers in order as they arrive."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.reusable = True
+        self.waiting: deque[asyncio.Future[HttpResponse]] = deque()
+        self._out: list[bytes] = []
         self._buffer = bytearray()
-        self._answer: asyncio.Future[HttpResponse] | None = None
         self._status = 0
         self._headers: dict[str, str] = {}
         self._length: int | None = None
@@ -118,7 +129,7 @@ class _Connection(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
-        if self._answer is None or self._answer.done():
+        if not self.waiting:
             self.reusable = False
             self.close()
             return
@@ -139,14 +150,20 @@ class _Connection(asyncio.Protocol):
     # -- requests -------------------------------------------------------------------------
 
     def request(self, data: bytes) -> asyncio.Future[HttpResponse]:
+        """Queue a request; it is written with the others queued in this turn of the loop."""
         assert self.transport is not None
-        self._answer = asyncio.get_running_loop().create_future()
-        self._buffer.clear()
-        self._head_done = False
-        self._status, self._headers = 0, {}
-        self._length, self._chunked, self._until_close = None, False, False
-        self.transport.write(data)
-        return self._answer
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[HttpResponse] = loop.create_future()
+        self.waiting.append(answer)
+        if not self._out:
+            loop.call_soon(self._flush)
+        self._out.append(data)
+        return answer
+
+    def _flush(self) -> None:
+        out, self._out = self._out, []
+        if out and self.transport is not None and not self.closed:
+            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
 
     def close(self) -> None:
         self.closed = True
@@ -156,25 +173,33 @@ class _Connection(asyncio.Protocol):
     # -- parsing --------------------------------------------------------------------------
 
     def _parse(self) -> None:
-        if not self._head_done:
-            end = self._buffer.find(b"\r\n\r\n")
-            if end < 0:
-                if len(self._buffer) > MAX_HEAD:
-                    raise ConnectionBroke("the response head is too long")
+        while self.waiting:
+            if not self._head_done:
+                end = self._buffer.find(b"\r\n\r\n")
+                if end < 0:
+                    if len(self._buffer) > MAX_HEAD:
+                        raise ConnectionBroke("the response head is too long")
+                    return
+                self._read_head(bytes(self._buffer[:end]))
+                del self._buffer[: end + 4]
+                if self._status < 200:
+                    self._head_done = False
+                    continue
+            if self._chunked:
+                if not self._parse_chunks():
+                    return
+            elif self._length is not None:
+                if len(self._buffer) < self._length:
+                    return
+                body = bytes(self._buffer[: self._length])
+                del self._buffer[: self._length]
+                self._done(body)
+            else:
+                if len(self._buffer) > MAX_BODY:
+                    raise ConnectionBroke("the response body is too long")
                 return
-            self._read_head(bytes(self._buffer[:end]))
-            del self._buffer[: end + 4]
-            if self._status < 200:
-                self._head_done = False
-                self._parse()
-                return
-        if self._chunked:
-            self._parse_chunks()
-        elif self._length is not None:
-            if len(self._buffer) >= self._length:
-                self._done(bytes(self._buffer[: self._length]))
-        elif len(self._buffer) > MAX_BODY:
-            raise ConnectionBroke("the response body is too long")
+        if self._buffer:
+            raise ConnectionBroke("data from the server that answers no request")
 
     def _read_head(self, head: bytes) -> None:
         lines = head.decode("latin-1").split("\r\n")
@@ -189,6 +214,7 @@ class _Connection(asyncio.Protocol):
                 headers[name.strip().lower()] = value.strip()
         self._headers = headers
         self._head_done = True
+        self._length, self._chunked, self._until_close = None, False, False
         connection = headers.get("connection", "").lower()
         if connection == "close" or (parts[0] == "HTTP/1.0" and connection != "keep-alive"):
             self.reusable = False
@@ -209,42 +235,52 @@ class _Connection(asyncio.Protocol):
             self._until_close = True
             self.reusable = False
 
-    def _parse_chunks(self) -> None:
+    def _parse_chunks(self) -> bool:
+        """Take one whole chunked body off the buffer; False when more bytes are needed."""
         body = bytearray()
         pos = 0
         buffer = self._buffer
         while True:
             line_end = buffer.find(b"\r\n", pos)
             if line_end < 0:
-                return
+                return False
             size_text = bytes(buffer[pos:line_end]).split(b";", 1)[0].strip()
             try:
                 size = int(size_text, 16)
             except ValueError as exc:
                 raise ConnectionBroke("a malformed chunk size") from exc
             if size == 0:
-                trailer_end = buffer.find(b"\r\n\r\n", line_end)
-                if trailer_end < 0 and buffer[line_end:line_end + 4] != b"\r\n\r\n":
-                    return
+                if buffer[line_end:line_end + 4] == b"\r\n\r\n":
+                    end = line_end + 4
+                else:
+                    trailer_end = buffer.find(b"\r\n\r\n", line_end + 2)
+                    if trailer_end < 0:
+                        return False
+                    end = trailer_end + 4
+                del buffer[:end]
                 self._done(bytes(body))
-                return
+                return True
             start = line_end + 2
             if len(buffer) < start + size + 2:
-                return
+                return False
             body += buffer[start : start + size]
             if len(body) > MAX_BODY:
                 raise ConnectionBroke("the response body is too long")
             pos = start + size + 2
 
     def _done(self, body: bytes) -> None:
-        answer = self._answer
-        self._answer = None
-        if answer is not None and not answer.done():
+        answer = self.waiting.popleft()
+        self._head_done = False
+        if not answer.done():
             answer.set_result(HttpResponse(self._status, self._headers, body))
+        if not self.reusable:
+            self._finish_with(ConnectionBroke(
+                "the server closed the connection before answering (it ended the "
+                "connection after an earlier answer)"))
 
     def _ended(self, exc: Exception | None = None) -> None:
         self.reusable = False
-        if self._answer is None or self._answer.done():
+        if not self.waiting:
             return
         if self._until_close and self._head_done and exc is None:
             self._done(bytes(self._buffer))
@@ -254,17 +290,19 @@ class _Connection(asyncio.Protocol):
 
     def _finish_with(self, exc: BaseException) -> None:
         self.reusable = False
-        answer = self._answer
-        self._answer = None
-        if answer is not None and not answer.done():
-            answer.set_exception(exc)
+        waiting, self.waiting = self.waiting, deque()
+        for answer in waiting:
+            if not answer.done():
+                answer.set_exception(exc)
         self.close()
 
 
 class _Pool:
-    def __init__(self, limit: int) -> None:
-        self.idle: list[_Connection] = []
-        self.slots = asyncio.Semaphore(limit)
+    def __init__(self, in_flight: int) -> None:
+        self.open: list[_Connection] = []
+        self.connecting = 0
+        self.changed = asyncio.Event()
+        self.slots = asyncio.Semaphore(in_flight)
 
 
 class HttpClient:
@@ -272,11 +310,13 @@ class HttpClient:
 
     Args:
         ssl_context: the TLS context for ``https`` URLs (None: the system default).
-        limit: connections per origin at most; more requests wait for a free one.
+        limit: connections per origin at most.
+        pipeline: requests in flight on one connection at most (1: no pipelining); more
+            requests than ``limit * pipeline`` wait.
         connect_timeout: seconds to connect (and finish the TLS handshake).
 
     Raises:
-        ValueError: ``limit`` is not positive.
+        ValueError: ``limit`` or ``pipeline`` is not positive.
     """
 
     def __init__(
@@ -284,16 +324,17 @@ class HttpClient:
         ssl_context: ssl.SSLContext | None = None,
         *,
         limit: int = 16,
+        pipeline: int = 1,
         connect_timeout: float = 10.0,
     ) -> None:
-        if limit < 1:
-            raise ValueError(f"limit must be at least 1, got {limit}")
+        if limit < 1 or pipeline < 1:
+            raise ValueError(f"limit and pipeline must be at least 1, got {limit}, {pipeline}")
         self._ssl = ssl_context
         self._limit = limit
+        self._pipeline = pipeline
         self._connect_timeout = connect_timeout
         self._pools: dict[tuple[str, str, int], _Pool] = {}
         self._urls: dict[str, _Origin] = {}
-        self._busy: set[_Connection] = set()
         self._closed = False
 
     async def post(
@@ -329,7 +370,7 @@ class HttpClient:
             origin = self._urls[url] = _parse_url(url)
         pool = self._pools.get(origin.key)
         if pool is None:
-            pool = self._pools[origin.key] = _Pool(self._limit)
+            pool = self._pools[origin.key] = _Pool(self._limit * self._pipeline)
         head = [f"POST {origin.path} HTTP/1.1\r\nHost: {origin.host_header}\r\n"
                 f"Content-Length: {len(body)}\r\n"]
         head += [f"{name}: {value}\r\n" for name, value in headers.items()]
@@ -338,26 +379,47 @@ class HttpClient:
         async with asyncio.timeout(timeout):
             async with pool.slots:
                 connection = await self._connection(origin, pool)
-                self._busy.add(connection)
                 try:
                     response = await connection.request(data)
                 except BaseException:
                     connection.close()
                     raise
-                finally:
-                    self._busy.discard(connection)
-                if connection.reusable and not connection.closed and not self._closed:
-                    pool.idle.append(connection)
-                else:
+                if not connection.reusable or self._closed:
                     connection.close()
                 return response
 
     async def _connection(self, origin: _Origin, pool: _Pool) -> _Connection:
-        while pool.idle:
-            connection = pool.idle.pop()
-            if not connection.closed and connection.reusable:
-                return connection
+        """The least busy open connection if it is idle, or a new one while fewer than
+        ``limit`` are open, or else the least busy one (pipelining)."""
+        while True:
+            usable = [c for c in pool.open if not c.closed and c.reusable]
+            if len(usable) != len(pool.open):
+                for connection in pool.open:
+                    if connection not in usable:
+                        connection.close()
+                pool.open = usable
+            best = min(usable, key=lambda c: len(c.waiting)) if usable else None
+            if best is not None and not best.waiting:
+                return best
+            if len(usable) + pool.connecting < self._limit:
+                break
+            if best is not None:
+                return best
+            pool.changed.clear()
+            await pool.changed.wait()
+        pool.connecting += 1
+        try:
+            connection = await self._connect(origin)
+        finally:
+            pool.connecting -= 1
+            pool.changed.set()
+        if self._closed:
             connection.close()
+            raise RuntimeError("the HTTP client is closed")
+        pool.open.append(connection)
+        return connection
+
+    async def _connect(self, origin: _Origin) -> _Connection:
         loop = asyncio.get_running_loop()
         tls: ssl.SSLContext | None = None
         if origin.scheme == "https":
@@ -379,10 +441,9 @@ class HttpClient:
         """Close every connection; later :meth:`post` calls raise RuntimeError."""
         self._closed = True
         for pool in self._pools.values():
-            for connection in pool.idle:
+            for connection in pool.open:
                 connection.close()
-            pool.idle.clear()
-        for connection in list(self._busy):
-            connection.close()
+            pool.open.clear()
+            pool.changed.set()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.sleep(0)

@@ -66,6 +66,8 @@ from mesos_wm.wire.recordio import DEFAULT_MAX_RECORD_SIZE
 from mesos_wm.wire.session import Backoff, SchedulerSession, SessionState
 
 __all__ = [
+    "CALL_CONNECTIONS",
+    "CALL_PIPELINE",
     "SCHEDULER_PATH",
     "Disconnected",
     "DriverEvent",
@@ -73,6 +75,13 @@ __all__ = [
     "SchedulerDriver",
     "Updates",
 ]
+
+CALL_CONNECTIONS = 16
+"""Keep-alive connections the driver's calls use."""
+CALL_PIPELINE = 4
+"""Calls in flight on one connection at most (HTTP/1.1 pipelining, see
+:mod:`mesos_wm.drivers.http11`): a busy framework keeps ``CALL_CONNECTIONS *
+CALL_PIPELINE`` acknowledgements moving per turn of its event loop."""
 
 
 class SchedulerDriver(SchedulerStream):
@@ -217,7 +226,8 @@ class SchedulerDriver(SchedulerStream):
         if self._run_task is not None:
             raise RuntimeError("SchedulerDriver.start() was already called")
         self._stream_http = self._options.new_session(limit=2)
-        self._calls_http = self._options.new_client(limit=16)
+        self._calls_http = self._options.new_client(limit=CALL_CONNECTIONS,
+                                                    pipeline=CALL_PIPELINE)
         await self._detector.start()
         self._run_task = asyncio.create_task(self._run(), name="mesos-wm-scheduler-driver")
 

@@ -99,9 +99,11 @@ class HttpOptions:
             headers["Authorization"] = self.authorization
         return headers
 
-    def new_client(self, *, limit: int = 16) -> HttpClient:
-        """Create the lean keep-alive client the scheduler driver's calls use."""
-        return HttpClient(self.ssl_context(), limit=limit, connect_timeout=self.connect_timeout)
+    def new_client(self, *, limit: int = 16, pipeline: int = 1) -> HttpClient:
+        """Create the lean keep-alive client the scheduler driver's calls use (``limit``
+        connections, at most ``pipeline`` requests in flight on each)."""
+        return HttpClient(self.ssl_context(), limit=limit, pipeline=pipeline,
+                          connect_timeout=self.connect_timeout)
 
     def new_session(self, *, limit: int = 10) -> aiohttp.ClientSession:
         """Create a keep-alive HTTP client session with these options (call from a loop)."""

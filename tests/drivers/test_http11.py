@@ -244,3 +244,92 @@ async def test_urls_that_are_not_http_are_rejected(client: HttpClient) -> None:
         await client.post("ftp://m1/api", b"", {})
     with pytest.raises(ValueError):
         HttpClient(limit=0)
+
+
+def echo_reply(request: bytes, *, chunked: bool = False, close: bool = False) -> bytes:
+    body = request.split(b"\r\n\r\n", 1)[1]
+    extra = b"Connection: close\r\n" if close else b""
+    if chunked:
+        half = len(body) // 2
+        return (b"HTTP/1.1 200 OK\r\n" + extra + b"Transfer-Encoding: chunked\r\n\r\n"
+                + b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (half, body[:half], len(body) - half,
+                                                         body[half:]))
+    return b"HTTP/1.1 200 OK\r\n" + extra + b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+async def test_pipelined_calls_share_a_connection_and_each_gets_its_own_answer() -> None:
+    async def echo(request: bytes) -> bytes:
+        return echo_reply(request, chunked=b'"c"' in request)
+
+    server, url = await raw(echo)
+    client = HttpClient(limit=2, pipeline=4)
+    try:
+        bodies = [b'{"n": %d, "k": "%s"}' % (n, b"c" if n % 3 else b"l") for n in range(20)]
+        answers = await asyncio.gather(*(client.post(url, b, {}) for b in bodies))
+        assert [a.body for a in answers] == bodies
+        assert server.connections == 2
+        again = await client.post(url, b'{"after": 1}', {})
+        assert again.body == b'{"after": 1}' and server.connections == 2
+    finally:
+        await client.close()
+        await server.close()
+
+
+async def test_an_answer_that_closes_the_connection_fails_the_calls_queued_behind_it() -> None:
+    async def close_second(request: bytes) -> bytes:
+        return echo_reply(request, close=b'"n": 1}' in request)
+
+    server, url = await raw(close_second)
+    client = HttpClient(limit=1, pipeline=4)
+    try:
+        results = await asyncio.gather(
+            *(client.post(url, b'{"n": %d}' % n, {}) for n in range(4)), return_exceptions=True)
+        assert [r.body for r in results[:2]] == [b'{"n": 0}', b'{"n": 1}']  # type: ignore[union-attr]
+        assert all(isinstance(r, ConnectionBroke) for r in results[2:])
+        assert (await client.post(url, b'{"n": 9}', {})).body == b'{"n": 9}'
+        assert server.connections == 2
+    finally:
+        await client.close()
+        await server.close()
+
+
+async def test_a_server_hanging_up_fails_every_pipelined_call() -> None:
+    async def hang_up(request: bytes) -> bytes | None:
+        return None
+
+    server, url = await raw(hang_up)
+    client = HttpClient(limit=1, pipeline=3)
+    try:
+        results = await asyncio.gather(*(client.post(url, b"{}", {}) for _ in range(3)),
+                                       return_exceptions=True)
+        assert all(isinstance(r, ConnectionBroke) for r in results)
+    finally:
+        await client.close()
+        await server.close()
+
+
+async def test_pipelined_calls_to_the_master_front_are_answered_in_one_write_each_turn(
+        ) -> None:
+    from mesos_wm.local.fast_http import FastRequest, serve_front
+
+    seen: list[int] = []
+
+    def fast(request: FastRequest) -> tuple[int, str | None]:
+        seen.append(len(request.body))
+        return 202, None
+
+    front, connections = await serve_front(fast, lambda: asyncio.Protocol(), "127.0.0.1", 0,
+                                           max_body_size=1024)
+    url = f"http://127.0.0.1:{front.sockets[0].getsockname()[1]}/api/v1/scheduler"
+    client = HttpClient(limit=1, pipeline=8)
+    try:
+        answers = await asyncio.gather(*(client.post(url, b"x" * n, {}) for n in range(8)))
+        assert [a.status for a in answers] == [202] * 8
+        assert sorted(seen) == list(range(8))
+    finally:
+        await client.close()
+        front.close()
+        for connection in list(connections):
+            if connection.transport is not None:
+                connection.transport.close()
+        await front.wait_closed()
