@@ -75,6 +75,9 @@ class FrameworkConfig:
             (the executor enforces ``wall_time`` itself; this is the backstop).
         max_launches_per_offer: at most this many tasks in one ACCEPT (None: no limit).
         ack_concurrency: acknowledgements in flight at once.
+        ack_backlog: while more acknowledgements than this wait to be sent, offers are
+            declined (with ``refuse_seconds``) instead of launching more tasks, whose
+            updates would only lengthen the wait of the ones already running.
         subscribe_timeout: seconds from SUBSCRIBE to SUBSCRIBED before the driver retries.
         give_up_after: seconds without a subscription before the framework fails (None:
             retry forever).
@@ -114,6 +117,7 @@ class FrameworkConfig:
     wall_time_margin: float = 30.0
     max_launches_per_offer: int | None = None
     ack_concurrency: int = 64
+    ack_backlog: int = 4096
     subscribe_timeout: float = 30.0
     give_up_after: float | None = None
 
@@ -139,8 +143,9 @@ class FrameworkConfig:
                                  f"got {value!r}")
         if self.reconcile_interval == 0 or self.refresh_interval == 0:
             raise ValueError("reconcile_interval and refresh_interval must be > 0")
-        if self.reconcile_batch < 1 or self.ack_concurrency < 1:
-            raise ValueError("reconcile_batch and ack_concurrency must be at least 1")
+        if self.reconcile_batch < 1 or self.ack_concurrency < 1 or self.ack_backlog < 1:
+            raise ValueError("reconcile_batch, ack_concurrency and ack_backlog must be at "
+                             "least 1")
         if self.max_launches_per_offer is not None and self.max_launches_per_offer < 1:
             raise ValueError("max_launches_per_offer must be at least 1 (or None)")
         roots = tuple(Path(p) for p in self.storage_roots)

@@ -19,7 +19,9 @@ For every OFFERS event the framework
    launched tasks while the master is still launching others.  If an ACCEPT fails, its
    attempts stay LAUNCHING and are reconciled at once (or after resubscribing): Mesos then
    reports them lost if the launch never arrived, and they are retried as new attempts;
-5. declines every offer it did not use, with the policy's filter;
+5. declines every offer it did not use, with the policy's filter (all of them, without
+   matching, while more than ``ack_backlog`` acknowledgements wait to be sent: launching
+   more would only delay the updates of the tasks already running);
 6. now and then stores why the tasks left over were not placed.
 """
 
@@ -129,13 +131,20 @@ class OfferCycle:
                 bad.append(str(raw.get("id", {}).get("value", "")))
         self.sync(now)
         accepted: set[str] = set()
-        if parsed and len(rt.ready):
+        if parsed and len(rt.ready) and self._acks_keep_up():
             result = rt.matcher.match(parsed, rt.ready.index, rt.running)
             accepted = await self._launch(self._keep_homes(result), now)
             self._record_reasons(result, now)
         unused = [o.offer_id for o in parsed if o.offer_id not in accepted] + [b for b in bad if b]
         if unused:
             await self._decline(unused, rt.policy.refuse_seconds(now, len(rt.ready)))
+
+    def _acks_keep_up(self) -> bool:
+        backlog = self.rt.ack_backlog()
+        if backlog <= self.rt.config.ack_backlog:
+            return True
+        log.debug("declining offers: %d acknowledgements wait to be sent", backlog)
+        return False
 
     def _keep_homes(self, result: MatchResult) -> dict[str, list[Placement]]:
         rt = self.rt

@@ -95,6 +95,8 @@ class Runtime:
     dirty: bool = True
     settled_changed: bool = True
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    ack_backlog: Callable[[], int] = field(default=lambda: 0)
+    """How many acknowledgements wait to be sent (set by the status handler)."""
 
     def alive_by_state(self) -> Counter[str]:
         """How many alive attempts are in each Mesos state (``LAUNCHING`` before any)."""

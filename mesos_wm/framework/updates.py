@@ -68,6 +68,7 @@ class StatusHandler:
         self.rt = rt
         self.callbacks = callbacks
         self.acks = AckSender(rt, rt.config.ack_concurrency)
+        rt.ack_backlog = self.acks.__len__
 
     async def handle(self, status: Mapping[str, Any]) -> None:
         """Commit one ``TaskStatus`` to the queue, acknowledge it, and act on the result."""

@@ -198,6 +198,20 @@ async def test_next_intents_are_recorded_while_an_accept_is_on_the_wire_answered
     assert rt.stats.accepts == 2
 
 
+async def test_offers_are_declined_unmatched_while_acknowledgements_back_up(
+        rt: Runtime) -> None:
+    rt.queue.ready_tasks.return_value = [ready(1)]  # type: ignore[attr-defined]
+    rt.ack_backlog = lambda: CONFIG.ack_backlog + 1
+    await OfferCycle(rt).handle([offer("O1", "S1")])
+    rt.queue.mark_launching_many.assert_not_called()  # type: ignore[attr-defined]
+    rt.driver.accept.assert_not_called()  # type: ignore[union-attr]
+    rt.driver.decline.assert_awaited_once_with(["O1"], refuse_seconds=1.5)  # type: ignore[union-attr]
+    assert list(rt.ready.tasks) == [1]
+    rt.ack_backlog = lambda: CONFIG.ack_backlog
+    await OfferCycle(rt).handle([offer("O2", "S1")])
+    rt.queue.mark_launching_many.assert_called_once()  # type: ignore[attr-defined]
+
+
 async def test_offers_are_declined_long_when_nothing_waits(rt: Runtime, clock: Clock) -> None:
     cycle = OfferCycle(rt)
     clock.now += 10
