@@ -78,6 +78,8 @@ class FrameworkConfig:
         ack_backlog: while more acknowledgements than this wait to be sent, offers are
             declined (with ``refuse_seconds``) instead of launching more tasks, whose
             updates would only lengthen the wait of the ones already running.
+        gc_threshold: the garbage collector's first-generation threshold while the
+            framework runs (see :mod:`mesos_wm.framework.collector`; None: leave Python's).
         subscribe_timeout: seconds from SUBSCRIBE to SUBSCRIBED before the driver retries.
         give_up_after: seconds without a subscription before the framework fails (None:
             retry forever).
@@ -118,6 +120,7 @@ class FrameworkConfig:
     max_launches_per_offer: int | None = None
     ack_concurrency: int = 64
     ack_backlog: int = 4096
+    gc_threshold: int | None = 50_000
     subscribe_timeout: float = 30.0
     give_up_after: float | None = None
 
@@ -146,6 +149,8 @@ class FrameworkConfig:
         if self.reconcile_batch < 1 or self.ack_concurrency < 1 or self.ack_backlog < 1:
             raise ValueError("reconcile_batch, ack_concurrency and ack_backlog must be at "
                              "least 1")
+        if self.gc_threshold is not None and self.gc_threshold < 1:
+            raise ValueError("gc_threshold must be at least 1 (or None)")
         if self.max_launches_per_offer is not None and self.max_launches_per_offer < 1:
             raise ValueError("max_launches_per_offer must be at least 1 (or None)")
         roots = tuple(Path(p) for p in self.storage_roots)

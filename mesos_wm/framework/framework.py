@@ -3,7 +3,8 @@
 Theory of operation
 -------------------
 Everything comes in through the constructor — the queue, the master, the matcher, the
-clock, the configuration — and nothing is global.  Two things drive it:
+clock, the configuration — and nothing is global but the garbage collector's pace,
+raised while it runs (:mod:`~mesos_wm.framework.collector`).  Two things drive it:
 
 * **Mesos events**, delivered by the :class:`~mesos_wm.drivers.SchedulerDriver` one at a
   time: SUBSCRIBED (persist the framework id, reconcile every alive attempt), OFFERS
@@ -33,6 +34,7 @@ from mesos_wm.drivers.detector import MasterDetector
 from mesos_wm.drivers.events import Disconnected, Updates
 from mesos_wm.drivers.scheduler import DriverEvent
 from mesos_wm.errors import MesosWmError, QueueError, SubscriptionLost
+from mesos_wm.framework.collector import CollectorPace
 from mesos_wm.framework.config import FrameworkConfig
 from mesos_wm.framework.connection import Connection
 from mesos_wm.framework.homes import Homes
@@ -130,6 +132,7 @@ class Framework:
         self._timer: asyncio.Task[None] | None = None
         self._started = False
         self._stopping = False
+        self._collector = CollectorPace(self.config.gc_threshold)
 
     # -- properties ------------------------------------------------------------------------
 
@@ -186,6 +189,7 @@ class Framework:
         if self._started:
             raise RuntimeError("Framework.start() was already called")
         self._started = True
+        self._collector.apply()
         self.rt.queue.add_listener(self._on_ready)
         self.maintenance.learn_busy_workflows()
         await self.connection.open()
@@ -281,6 +285,7 @@ class Framework:
         with contextlib.suppress(ValueError):
             self.rt.queue.remove_listener(self._on_ready)
         await self.connection.close(teardown=teardown)
+        self._collector.restore()
 
     async def __aenter__(self) -> Framework:
         await self.start()
