@@ -79,7 +79,7 @@ class FrameworkConfig:
             declined (with ``refuse_seconds``) instead of launching more tasks, whose
             updates would only lengthen the wait of the ones already running.
         gc_threshold: the garbage collector's first-generation threshold while the
-            framework runs (see :mod:`mesos_wm.framework.collector`; None: leave Python's).
+            framework runs (see :mod:`mesos_wm.local.collector`; None: leave Python's).
         subscribe_timeout: seconds from SUBSCRIBE to SUBSCRIBED before the driver retries.
         give_up_after: seconds without a subscription before the framework fails (None:
             retry forever).

@@ -4,7 +4,7 @@ Theory of operation
 -------------------
 Everything comes in through the constructor — the queue, the master, the matcher, the
 clock, the configuration — and nothing is global but the garbage collector's pace,
-raised while it runs (:mod:`~mesos_wm.framework.collector`).  Two things drive it:
+raised while it runs (:mod:`~mesos_wm.local.collector`).  Two things drive it:
 
 * **Mesos events**, delivered by the :class:`~mesos_wm.drivers.SchedulerDriver` one at a
   time: SUBSCRIBED (persist the framework id, reconcile every alive attempt), OFFERS
@@ -34,7 +34,6 @@ from mesos_wm.drivers.detector import MasterDetector
 from mesos_wm.drivers.events import Disconnected, Updates
 from mesos_wm.drivers.scheduler import DriverEvent
 from mesos_wm.errors import MesosWmError, QueueError, SubscriptionLost
-from mesos_wm.framework.collector import CollectorPace
 from mesos_wm.framework.config import FrameworkConfig
 from mesos_wm.framework.connection import Connection
 from mesos_wm.framework.homes import Homes
@@ -45,6 +44,7 @@ from mesos_wm.framework.policy import OfferPolicy
 from mesos_wm.framework.reconcile import Reconciler
 from mesos_wm.framework.runtime import Runtime, Stats
 from mesos_wm.framework.updates import StatusCallback, StatusHandler
+from mesos_wm.local.collector import CollectorPace
 from mesos_wm.matcher import Matcher
 from mesos_wm.queue import TaskQueue
 from mesos_wm.queue.records import ChangeResult, SubmitResult, WorkflowRecord

@@ -101,6 +101,8 @@ class MasterConfig:
         max_body_size: the largest request body accepted, in bytes.
         executor_authentication: require ``Authorization: Bearer`` tokens from executors.
         hostname: the master's advertised hostname.
+        gc_threshold: the garbage collector's first-generation threshold while the master
+            runs (see :mod:`mesos_wm.local.collector`; None: leave Python's).
     """
 
     heartbeat_interval: float = 15.0
@@ -120,6 +122,7 @@ class MasterConfig:
     max_body_size: int = 4 * 1024 * 1024
     executor_authentication: bool = False
     hostname: str = "localhost"
+    gc_threshold: int | None = 50_000
 
     def __post_init__(self) -> None:
         for name in (
@@ -136,6 +139,8 @@ class MasterConfig:
             raise ValueError("MasterConfig.offer_timeout must be > 0 or None (never)")
         if self.update_retry_max < self.update_retry_initial:
             raise ValueError("MasterConfig.update_retry_max must be >= update_retry_initial")
+        if self.gc_threshold is not None and self.gc_threshold < 1:
+            raise ValueError("MasterConfig.gc_threshold must be at least 1 (or None)")
 
     def replace(self, **changes: Any) -> MasterConfig:
         """Return a copy with ``changes`` applied (validated again)."""

@@ -30,6 +30,7 @@ from aiohttp import web
 
 from mesos_wm.local import operator_api, scheduler_api
 from mesos_wm.local.agent import AgentRuntime
+from mesos_wm.local.collector import CollectorPace
 from mesos_wm.local.config import AgentConfig, MasterConfig
 from mesos_wm.local.effects import (
     AcknowledgeExecutor,
@@ -114,6 +115,7 @@ class LocalMaster:
         self._runner: web.AppRunner | None = None
         self._front: asyncio.Server | None = None
         self._fast_connections: set[FrontProtocol] = set()
+        self._collector = CollectorPace(self.config.gc_threshold)
         self._timer: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._background: set[asyncio.Task[Any]] = set()
@@ -144,6 +146,7 @@ class LocalMaster:
             OSError: the address could not be bound.
         """
         self._wake = asyncio.Event()
+        self._collector.apply()
         app = self._build_app()
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
         await self._runner.setup()
@@ -190,6 +193,7 @@ class LocalMaster:
             self._runner = None
         if front is not None:
             await front.wait_closed()
+        self._collector.restore()
         if self._tempdir is not None:
             self._tempdir.cleanup()
             self._tempdir = None

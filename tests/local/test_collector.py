@@ -1,4 +1,5 @@
-"""The collector's pace while a framework runs: raised, then restored."""
+"""The collector's pace while a framework or the embedded master runs: raised, then
+restored."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from mesos_wm.framework import FrameworkConfig
-from mesos_wm.framework.collector import CollectorPace
+from mesos_wm.local import MasterConfig
+from mesos_wm.local.collector import CollectorPace
 
 
 @pytest.fixture(autouse=True)
@@ -47,8 +49,10 @@ def test_a_threshold_someone_else_changed_meanwhile_is_not_overwritten() -> None
     assert gc.get_threshold() == (1234, 10, 10)
 
 
-def test_the_config_checks_the_threshold() -> None:
-    assert FrameworkConfig().gc_threshold == 50_000
+def test_the_configs_check_the_threshold() -> None:
+    assert FrameworkConfig().gc_threshold == MasterConfig().gc_threshold == 50_000
     assert FrameworkConfig(gc_threshold=None).gc_threshold is None
     with pytest.raises(ValueError, match="gc_threshold"):
         FrameworkConfig(gc_threshold=0)
+    with pytest.raises(ValueError, match="gc_threshold"):
+        MasterConfig(gc_threshold=0)
