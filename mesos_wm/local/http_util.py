@@ -146,9 +146,12 @@ def basic_principal(
     return principal, None
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode_event(event: Mapping[str, Any]) -> bytes:
     """Return one RecordIO-framed JSON event."""
-    return recordio.encode(json.dumps(event, separators=(",", ":")).encode())
+    return recordio.encode(_COMPACT.encode(event).encode())
 
 
 class EventStream:
