@@ -2,8 +2,9 @@
 
 Measured in one process on loopback, next to the ceiling of the same machine:
 
-1. ``http_ceiling_per_s``: POSTs/s an empty aiohttp handler answers, sent by the same
-   kind of client (one aiohttp session, the same concurrency) the scheduler side uses.
+1. ``http_ceiling_per_s``: POSTs/s an empty handler on the master's own stack answers
+   (the lean front of :mod:`mesos_wm.local.fast_http` before aiohttp, see ``_common``),
+   sent by one aiohttp session at the same concurrency as the scheduler side below.
 2. ``offers_per_s``: offers issued per second while the scheduler declines every offer
    with ``refuse_seconds: 0`` (one DECLINE call per OFFERS event).
 3. Launch: every agent's offer is accepted with 10 tasks; all 10,000 TASK_RUNNING updates
