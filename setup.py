@@ -24,6 +24,9 @@ from setuptools.command.build_ext import build_ext
 HERE = Path(__file__).resolve().parent
 MODE = os.environ.get("MESOS_WM_COMPILE", "auto").strip().lower() or "auto"
 GROUP = "mesos_wm_matcher"
+# The commands that build extensions; the metadata steps pip runs first need none, and
+# translating the matcher (a full mypy run) for each of them would be wasted.
+BUILDING = {"build", "build_ext", "bdist_wheel", "editable_wheel", "install", "develop"}
 
 
 def _compiled_module() -> dict[str, Any]:
@@ -48,7 +51,7 @@ def _warn(message: str) -> None:
 def _extensions() -> list[Any]:
     if MODE not in {"auto", "never", "required"}:
         raise SystemExit(f"MESOS_WM_COMPILE must be auto, never or required, not {MODE!r}")
-    if MODE == "never":
+    if MODE == "never" or not BUILDING.intersection(sys.argv[1:]):
         return []
     try:
         from mypyc.build import mypycify

@@ -41,14 +41,13 @@ from mesos_wm.errors import (
 from mesos_wm.wire import scheduler_events
 from mesos_wm.wire.recordio import RecordIODecoder
 from mesos_wm.wire.scheduler_events import Error, SchedulerEvent, Subscribed, Update
-from mesos_wm.wire.session import SchedulerSession, SessionState
+from mesos_wm.wire.session import SCHEDULER_PATH, SchedulerSession, SessionState
 
 __all__ = ["SCHEDULER_PATH", "DriverEvent", "EventHandler", "SchedulerStream"]
 
 # The records keep the logger name of the driver's module, which users configure.
 logger = logging.getLogger("mesos_wm.drivers.scheduler")
 
-SCHEDULER_PATH = "/api/v1/scheduler"
 
 
 DriverEvent = SchedulerEvent | Disconnected | Updates

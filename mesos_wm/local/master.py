@@ -48,6 +48,7 @@ from mesos_wm.local.fast_http import FrontProtocol, serve_front
 from mesos_wm.local.faults import Faults
 from mesos_wm.local.http_util import EventStream
 from mesos_wm.local.state import MasterState
+from mesos_wm.wire.session import SCHEDULER_PATH
 
 __all__ = ["LocalMaster", "is_loopback"]
 
@@ -254,7 +255,7 @@ class LocalMaster:
         async def metrics(request: web.Request) -> web.StreamResponse:
             return await operator_api.metrics_handler(self, request)
 
-        app.router.add_route("*", "/api/v1/scheduler", scheduler)
+        app.router.add_route("*", SCHEDULER_PATH, scheduler)
         app.router.add_route("*", "/api/v1", operator)
         app.router.add_route("*", "/api/v1/", operator)
         for name in operator_api.LEGACY_PATHS:

@@ -26,14 +26,13 @@ from mesos_wm.local.http_util import (
     not_acceptable,
     read_call,
 )
+from mesos_wm.wire.session import SCHEDULER_PATH
 
 if TYPE_CHECKING:
     from mesos_wm.local.master import LocalMaster
 
 __all__ = ["fast_scheduler_call", "scheduler_handler"]
 
-
-SCHEDULER_PATH = "/api/v1/scheduler"
 
 
 def unavailable() -> web.Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -75,6 +76,19 @@ async def client() -> AsyncIterator[HttpClient]:
 async def raw(answer: Answer) -> tuple[RawServer, str]:
     server = RawServer(answer)
     return server, await server.start()
+
+
+@contextlib.asynccontextmanager
+async def raw_and_client(answer: Answer, *, limit: int, pipeline: int
+                         ) -> AsyncIterator[tuple[RawServer, str, HttpClient]]:
+    """A :func:`raw` server and a pipelining client of its own, both closed at the end."""
+    server, url = await raw(answer)
+    client = HttpClient(limit=limit, pipeline=pipeline)
+    try:
+        yield server, url, client
+    finally:
+        await client.close()
+        await server.close()
 
 
 async def test_calls_reuse_one_keep_alive_connection_and_send_host_and_length(
@@ -261,51 +275,39 @@ async def test_pipelined_calls_share_a_connection_and_each_gets_its_own_answer()
     async def echo(request: bytes) -> bytes:
         return echo_reply(request, chunked=b'"c"' in request)
 
-    server, url = await raw(echo)
-    client = HttpClient(limit=2, pipeline=4)
-    try:
+    async with raw_and_client(echo, limit=2, pipeline=4) as (
+            server, url, client):
         bodies = [b'{"n": %d, "k": "%s"}' % (n, b"c" if n % 3 else b"l") for n in range(20)]
         answers = await asyncio.gather(*(client.post(url, b, {}) for b in bodies))
         assert [a.body for a in answers] == bodies
         assert server.connections == 2
         again = await client.post(url, b'{"after": 1}', {})
         assert again.body == b'{"after": 1}' and server.connections == 2
-    finally:
-        await client.close()
-        await server.close()
 
 
 async def test_an_answer_that_closes_the_connection_fails_the_calls_queued_behind_it() -> None:
     async def close_second(request: bytes) -> bytes:
         return echo_reply(request, close=b'"n": 1}' in request)
 
-    server, url = await raw(close_second)
-    client = HttpClient(limit=1, pipeline=4)
-    try:
+    async with raw_and_client(close_second, limit=1, pipeline=4) as (
+            server, url, client):
         results = await asyncio.gather(
             *(client.post(url, b'{"n": %d}' % n, {}) for n in range(4)), return_exceptions=True)
         assert [r.body for r in results[:2]] == [b'{"n": 0}', b'{"n": 1}']  # type: ignore[union-attr]
         assert all(isinstance(r, ConnectionBroke) for r in results[2:])
         assert (await client.post(url, b'{"n": 9}', {})).body == b'{"n": 9}'
         assert server.connections == 2
-    finally:
-        await client.close()
-        await server.close()
 
 
 async def test_a_server_hanging_up_fails_every_pipelined_call() -> None:
     async def hang_up(request: bytes) -> bytes | None:
         return None
 
-    server, url = await raw(hang_up)
-    client = HttpClient(limit=1, pipeline=3)
-    try:
+    async with raw_and_client(hang_up, limit=1, pipeline=3) as (
+            server, url, client):
         results = await asyncio.gather(*(client.post(url, b"{}", {}) for _ in range(3)),
                                        return_exceptions=True)
         assert all(isinstance(r, ConnectionBroke) for r in results)
-    finally:
-        await client.close()
-        await server.close()
 
 
 async def test_pipelined_calls_to_the_master_front_are_answered_in_one_write_each_turn(

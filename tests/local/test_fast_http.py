@@ -4,7 +4,9 @@ handed to aiohttp, with raw HTTP/1.1 over loopback sockets against a real master
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,17 +59,24 @@ def decline(framework_id: str, offer: str) -> dict[str, Any]:
             "decline": {"offer_ids": [{"value": offer}]}}
 
 
-async def subscribed(master: LocalMaster) -> RawScheduler:
+@contextlib.asynccontextmanager
+async def subscribed(master: LocalMaster) -> AsyncIterator[tuple[RawScheduler, Conn]]:
+    """A subscribed scheduler (its own connection) and a second, raw connection for calls."""
     raw = RawScheduler(master.url, {"user": "tester", "name": "fast"})
     await raw.subscribe()
-    return raw
+    try:
+        conn = await Conn.open(master.url)
+        try:
+            yield raw, conn
+        finally:
+            conn.close()
+    finally:
+        await raw.close()
 
 
 async def test_pipelined_plain_calls_are_answered_in_order(
         mesos_master: LocalMaster) -> None:
-    raw = await subscribed(mesos_master)
-    conn = await Conn.open(mesos_master.url)
-    try:
+    async with subscribed(mesos_master) as (raw, conn):
         fid, sid = raw.framework_id, raw.stream_id
         conn.send(post(decline(fid, "nope-1"), sid), post(decline(fid, "nope-2"), sid),
                   post(decline(fid, "nope-3"), "wrong-stream"), post({"type": "REVIVE",
@@ -81,15 +90,10 @@ async def test_pipelined_plain_calls_are_answered_in_order(
         assert answers[2][2].decode() == (
             "The stream ID 'wrong-stream' included in this request didn't match the stream ID "
             f"currently associated with framework ID {fid}")
-    finally:
-        conn.close()
-        await raw.close()
 
 
 async def test_fast_and_aiohttp_answers_agree_on_errors(mesos_master: LocalMaster) -> None:
-    raw = await subscribed(mesos_master)
-    conn = await Conn.open(mesos_master.url)
-    try:
+    async with subscribed(mesos_master) as (raw, conn):
         fid = raw.framework_id
         for stream_id in (None, "x"):
             conn.send(post(decline(fid, "o"), stream_id))
@@ -101,16 +105,11 @@ async def test_fast_and_aiohttp_answers_agree_on_errors(mesos_master: LocalMaste
             assert (fast[0], fast[2]) == (slow[0], slow[2])
             assert fast[0] == 400
             assert fast[1]["content-type"] == slow[1]["content-type"]
-    finally:
-        conn.close()
-        await raw.close()
 
 
 async def test_a_connection_moves_to_aiohttp_at_the_first_request_it_does_not_take(
         mesos_master: LocalMaster) -> None:
-    raw = await subscribed(mesos_master)
-    conn = await Conn.open(mesos_master.url)
-    try:
+    async with subscribed(mesos_master) as (raw, conn):
         fid, sid = raw.framework_id, raw.stream_id
         conn.send(post(decline(fid, "o-1"), sid), post(b"{not json", sid),
                   post(decline(fid, "o-2"), sid, content_type="application/json; charset=utf-8"),
@@ -121,9 +120,6 @@ async def test_a_connection_moves_to_aiohttp_at_the_first_request_it_does_not_ta
         assert charset[0] == 415
         assert health[0] == 200
         assert after[0] == 202
-    finally:
-        conn.close()
-        await raw.close()
 
 
 async def test_subscribe_on_the_front_streams_events_through_aiohttp(
@@ -146,9 +142,7 @@ async def test_subscribe_on_the_front_streams_events_through_aiohttp(
 async def test_an_acknowledge_on_the_fast_path_releases_the_next_update(
         mesos_master_factory: Any) -> None:
     master = await mesos_master_factory(simulated=True, task_duration=0.0)
-    raw = await subscribed(master)
-    conn = await Conn.open(master.url)
-    try:
+    async with subscribed(master) as (raw, conn):
         offers = await raw.next_event("OFFERS")
         offer = offers["offers"]["offers"][0]
         task = {"name": "t", "task_id": {"value": "t1"}, "agent_id": offer["agent_id"],
@@ -170,6 +164,3 @@ async def test_an_acknowledge_on_the_fast_path_releases_the_next_update(
             assert (await conn.answer())[0] == 202
         assert states == ["TASK_RUNNING", "TASK_FINISHED"]
         assert master.state.metrics["master/valid_status_update_acknowledgements"] == 2
-    finally:
-        conn.close()
-        await raw.close()
