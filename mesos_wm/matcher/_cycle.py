@@ -19,7 +19,6 @@ dynamic constraints) place through the strategies of ``_placers``.
 from __future__ import annotations
 
 from bisect import bisect_left
-from functools import partial
 from itertools import chain, compress
 from operator import and_
 
@@ -98,7 +97,7 @@ class Cycle(CycleState):
             cur.tier2 = [s for s in cands if gpu[s]] or None
             cands = [s for s in cands if not gpu[s]]
         cur.cands = cands
-        cur.place = partial(place_scored if self.fitness is not None else place_spread, self)
+        cur.place = place_scored if self.fitness is not None else place_spread
         cur.dead = not cands and not cur.tier2
         return cur
 
@@ -153,7 +152,7 @@ class Cycle(CycleState):
         if lane.fast and not sig.groupby:
             cur.cands = lane.cands
             cur.pos = lane.pos
-            cur.place = partial(place_binpack_dynamic, self)
+            cur.place = place_binpack_dynamic
         elif len(grouping) == 1:
             known = self._value_lanes.get((lane, grouping[0].field))
             if known is None and lane.skip is not None:
@@ -173,7 +172,7 @@ class Cycle(CycleState):
                     lanes, ranks, dict.fromkeys(lanes, 0))
             cur.lanes, cur.ranks, cur.lane_front = known
             cur.lane_pos = dict.fromkeys(cur.lanes, 0)
-            cur.place = partial(place_group_by, self)
+            cur.place = place_group_by
         else:
             start = lane.pos if lane.fast else 0
             cur.cands = [s for s in lane.cands[start:] if self.room(cur, s)]
@@ -182,7 +181,7 @@ class Cycle(CycleState):
                 gpu = self.gpu
                 cur.tier2 = [s for s in cur.cands if gpu[s]] or None
                 cur.cands = [s for s in cur.cands if not gpu[s]]
-            cur.place = partial(place_groupby, self) if sig.groupby else lane.place
+            cur.place = place_groupby if sig.groupby else lane.place
         cur.dead = lane.dead
         return cur
 

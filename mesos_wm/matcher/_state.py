@@ -27,6 +27,8 @@ from mesos_wm.matcher.running import RunningIndex
 NO_DISCRETE: Discrete = ()
 NO_SLOTS: list[Any] = []
 _NO_LANES: dict[str, Any] = {}
+_NO_SHAPE = Shape(-1, ())
+_NO_SIG = Signature(-1, (), None, None)
 
 
 _new = tuple.__new__
@@ -71,11 +73,11 @@ class Cursor:
         self.lanes: dict[str, list[int]] = _NO_LANES
         self.lane_pos: dict[str, int] = _NO_LANES
         self.lane_front: dict[str, int] = _NO_LANES
-        self.place: Callable[[Cursor, str, bool], bool] = _never
+        self.place: Callable[[Any, Cursor, str, bool], bool] = _never
         self.skip: list[int] | None = None
 
 
-def _never(cursor: Cursor, key: str, grouped: bool) -> bool:
+def _never(cycle: Any, cursor: Cursor, key: str, grouped: bool) -> bool:
     return False
 
 
@@ -168,7 +170,7 @@ class CycleState:
         self._value_lanes: dict[tuple[Cursor, str], tuple[
             dict[str, list[int]], list[int], dict[str, int]]] = {}
         self.orders = self._orders()
-        self.dead_cursor = Cursor(Shape(-1, ()), Signature(-1, (), None, None))
+        self.dead_cursor = Cursor(_NO_SHAPE, _NO_SIG)
         self.dead_cursor.dead = True
         self.unschedulable_cursor = Cursor(self.dead_cursor.shape, self.dead_cursor.sig)
         self.unschedulable_cursor.dead = self.unschedulable_cursor.unschedulable = True

@@ -16,15 +16,14 @@ single task (their keys are snapshot by reference, four C-speed passes per owner
 from __future__ import annotations
 
 import math
-from bisect import insort
 from collections.abc import Callable, Mapping
 from functools import partial
-from heapq import heapify, heappop, heappush, heapreplace
-from itertools import compress
-from operator import not_, truediv
-from typing import Any, cast
+from heapq import heapify, heappop, heapreplace
+from operator import truediv
+from typing import Any, Final
 
 from mesos_wm.matcher._cycle import NO_DISCRETE, Cursor, Cycle, skip_full
+from mesos_wm.matcher._queue import BucketQueue
 from mesos_wm.matcher.cluster import ClusterView
 from mesos_wm.matcher.explain import explain_pending, explain_unschedulable, explain_window
 from mesos_wm.matcher.index import Bucket
@@ -32,15 +31,11 @@ from mesos_wm.matcher.request import Shape, Signature
 from mesos_wm.matcher.result import Failure, Placement, Snapshot, Unplaced
 from mesos_wm.matcher.running import RunningIndex
 
-_EPSILON = 1e-12
-_INLINE = 8
+_EPSILON: Final = 1e-12
+_INLINE: Final = 8
 _new = tuple.__new__
 
-
-
 Levels = list[tuple[int, list[tuple[str, list[Bucket]]]]]
-State = tuple[list[Bucket], list[Cursor], list[int]]
-Queue = tuple[list[float], dict[float, Any]]
 
 
 class Walk:
@@ -64,7 +59,7 @@ class Walk:
         self.quantum = quantum
         self.examined = 0
         self.window_reached = False
-        self.drops: list[Any] = []
+        self.drops: list[tuple[Bucket, list[str], int, int, set[str], bool]] = []
         self.bulk: list[tuple[list[Bucket], list[list[str]], list[int], list[int],
                               list[set[str]], bool]] = []
         self.total = total
@@ -95,9 +90,7 @@ class Walk:
         does not depend on the order tasks were added to the index.
         """
         out: list[Unplaced] = []
-        drops = self.drops
-        for i in range(0, len(drops), 6):
-            b, keys, start, end, dead, window = drops[i:i + 6]
+        for b, keys, start, end, dead, window in self.drops:
             self._group(out, b, (keys, start, end, dead), window)
         for buckets, keys_of, heads, ends, deads, window in self.bulk:
             for b, keys, start, end, dead in zip(buckets, keys_of, heads, ends, deads,
@@ -163,46 +156,32 @@ class Walk:
             for _, buckets in owners:
                 self.drop_all(buckets, False)
 
-    def _queues(self, owners: list[tuple[str, list[Bucket]]], state: State
-                ) -> list[tuple[float, str, list[float], dict[float, Any]]]:
-        """Each owner's heap of live buckets (dead ones are dropped in bulk)."""
-        sb, sc, sp = state
-        get = self.cycle.cursors.get
-        cursor = self.cycle.cursor
-        heap = []
+    def _queues(self, owners: list[tuple[str, list[Bucket]]], sb: list[Bucket],
+                sc: list[Cursor], sp: list[int]) -> list[tuple[float, str, BucketQueue]]:
+        """Each owner's queue of live buckets (dead ones are dropped in bulk)."""
+        cycle = self.cycle
+        cursors = cycle.cursors
+        heap: list[tuple[float, str, BucketQueue]] = []
         for owner, buckets in owners:
-            found = list(map(get, [b.ck for b in buckets]))
-            if None in found:
-                curs = [c if c is not None else cursor(b.shape, b.sig)
-                        for b, c in zip(buckets, found, strict=True)]
-            else:
-                curs = cast("list[Cursor]", found)
-            flags = [c.dead for c in curs]
-            live = buckets
-            if True in flags:
-                if False not in flags:
-                    self.drop_all(buckets, False)
-                    continue
-                self.drop_all(list(compress(buckets, flags)), False)
-                keep = list(map(not_, flags))
-                live = list(compress(buckets, keep))
-                curs = list(compress(curs, keep))
             first = len(sb)
-            sb += live
-            sc += curs
-            heads = [b.head for b in live]
-            sp += heads
-            fheap = [b.subs[b.head] for b in live]
-            ties: dict[float, Any] = dict(zip(fheap, range(first, len(sb)), strict=True))
-            if len(ties) == len(fheap):
-                heapify(fheap)
-            else:
-                fheap = []
-                ties = {}
-                for bi in range(first, len(sb)):
-                    b = sb[bi]
-                    _push((fheap, ties), state, b.subs[b.head], b.keys[b.head], bi)
-            heap.append((self.share(owner), owner, fheap, ties))
+            dead: list[Bucket] = []
+            for b in buckets:
+                cur = cursors.get(b.ck)
+                if cur is None:
+                    cur = cycle.cursor(b.shape, b.sig)
+                if cur.dead:
+                    dead.append(b)
+                else:
+                    sb.append(b)
+                    sc.append(cur)
+                    sp.append(b.head)
+            if dead:
+                self.drop_all(dead, False)
+            if len(sb) == first:
+                continue
+            queue = BucketQueue(sb, sp)
+            queue.fill(first, len(sb))
+            heap.append((self.share(owner), owner, queue))
         heapify(heap)
         return heap
 
@@ -213,37 +192,36 @@ class Walk:
         sb: list[Bucket] = []
         sc: list[Cursor] = []
         sp: list[int] = []
-        state = (sb, sc, sp)
-        heap = self._queues(owners, state)
+        heap = self._queues(owners, sb, sc, sp)
         quantum = self.quantum
         left = self.window - self.examined
-        walk = cycle.walk
-        take = cycle.take
         groups = cycle.group_sigs
-        placements_append = cycle.placements.append
+        placements = cycle.placements
         used = cycle.used
         slot_owner = cycle.slot_owner
         pools = cycle.pools
         smallest = cycle.smallest
+        no_discrete = NO_DISCRETE
+        new: Any = _new
+        placement: Any = Placement
         while heap and left > 0:
-            share, owner, fheap, ties = heap[0]
+            share, owner, queue = heap[0]
             if len(heap) > 1:
                 nxt = heap[1] if len(heap) == 2 or heap[1] < heap[2] else heap[2]
                 budget = nxt[0] + quantum - share
             else:
                 budget = math.inf
+            ids = queue.ids
             tally: list[tuple[int, ...]] = []
-            while fheap and left > 0:
-                sub = fheap[0]
-                t = ties[sub]
-                bi = t if t.__class__ is int else t[0][1]
+            while ids and left > 0:
+                bi = ids[0]
                 b = sb[bi]
                 cur = sc[bi]
                 pos = sp[bi]
                 keys = b.keys
                 if cur.dead:
-                    _pop(fheap, ties)
-                    drops += (b, keys, pos, len(keys), b.dead, False)
+                    queue.pop()
+                    drops.append((b, keys, pos, len(keys), b.dead, False))
                     continue
                 left -= 1
                 key = keys[pos]
@@ -254,135 +232,96 @@ class Walk:
                     s = cands[p]
                     for col, need in needs:
                         if col[s] < need:
-                            skip = cur.skip
-                            if skip is not None:
-                                for col2, need2 in smallest:
-                                    if col2[s] < need2:
-                                        skip[p] = p + 1
-                                        break
-                            end = len(cands)
-                            tries = _INLINE
-                            p += 1
-                            found = -1
-                            while p < end and tries:
-                                if skip is not None and skip[p] != p:
-                                    q = skip[p]
-                                    p = q if skip[q] == q else skip_full(skip, p)
-                                    continue
-                                s = cands[p]
-                                if col[s] >= need:
-                                    for col2, need2 in needs:
-                                        if col2[s] < need2:
-                                            break
-                                    else:
-                                        found = s
-                                        break
-                                elif skip is not None:
-                                    for col2, need2 in smallest:
-                                        if col2[s] < need2:
-                                            skip[p] = p + 1
-                                            break
-                                p += 1
-                                tries -= 1
-                            s = found
-                            cur.pos = p
-                            if s < 0:
-                                s = walk(cur)
+                            s = self._next_slot(cur, p, col, need, smallest)
                             break
                     if s < 0:
-                        _pop(fheap, ties)
-                        drops += (b, keys, pos, len(keys), b.dead, False)
+                        queue.pop()
+                        drops.append((b, keys, pos, len(keys), b.dead, False))
                         continue
                     for col, need in needs:
-                        col[s] -= need
+                        col[s] = col[s] - need
                     used[s] = True
-                    placements_append(_new(Placement, (
-                        key, slot_owner[s], pools[s], cur.shape,
-                        take(s, cur.disc) if cur.disc else NO_DISCRETE)))
-                    if b.grouped and groups:
+                    disc = cycle.take(s, cur.disc) if cur.disc else no_discrete
+                    placements.append(new(placement, (key, slot_owner[s], pools[s], cur.shape,
+                                                      disc)))
+                    if b.grouped > 0 and len(groups) > 0:
                         group = cycle.tasks[key][0].group
-                        if group in groups:
+                        if group is not None and group in groups:
                             cycle.count_in_group(group, s)
-                elif not cur.place(cur, key, b.grouped > 0):
-                    _pop(fheap, ties)
-                    drops += (b, keys, pos, len(keys), b.dead, False)
+                elif not cur.place(cycle, cur, key, b.grouped > 0):
+                    queue.pop()
+                    drops.append((b, keys, pos, len(keys), b.dead, False))
                     continue
                 pos += 1
-                if b.dead:
-                    dead = b.dead
+                dead = b.dead
+                if len(dead) > 0:
                     while pos < len(keys) and keys[pos] in dead:
                         pos += 1
                 sp[bi] = pos
                 if pos < len(keys):
-                    nsub = b.subs[pos]
-                    if nsub != sub or t.__class__ is not int:
-                        if t.__class__ is int and nsub not in ties:
-                            del ties[sub]
-                            ties[nsub] = bi
-                            heapreplace(fheap, nsub)
-                        else:
-                            _pop(fheap, ties)
-                            _push((fheap, ties), state, nsub, keys[pos], bi)
-                elif t.__class__ is int:
-                    del ties[sub]
-                    heappop(fheap)
+                    queue.advance(b.subs[pos])
                 else:
-                    _pop(fheap, ties)
+                    queue.pop()
                 tally.append(cur.drf)
                 budget -= cur.inc
                 if budget <= _EPSILON:
                     break
             usage = self.usage[owner]
-            for i, added in enumerate(map(sum, zip(*tally, strict=True))):
-                usage[i] += added
-            if fheap and left > 0:
-                heapreplace(heap, (self.share(owner), owner, fheap, ties))
+            for added in tally:
+                for i in range(len(added)):
+                    usage[i] += added[i]
+            if ids and left > 0:
+                heapreplace(heap, (self.share(owner), owner, queue))
             else:
                 heappop(heap)
-                self._drop_rest(fheap, ties, state)
-        for _, _, fheap, ties in heap:
-            self._drop_rest(fheap, ties, state)
+                self._drop_rest(queue, sb, sp)
+        for _, _, queue in heap:
+            self._drop_rest(queue, sb, sp)
         self.examined = self.window - left
         if left <= 0:
             self.window_reached = True
 
-    def _drop_rest(self, fheap: list[float], ties: dict[float, Any], state: State) -> None:
-        sb, _, sp = state
-        for sub in fheap:
-            t = ties[sub]
-            for bi in ((t,) if t.__class__ is int else [e[1] for e in t]):
-                b = sb[bi]
-                self.drops += (b, b.keys, sp[bi], len(b.keys), b.dead, True)
+    def _next_slot(self, cur: Cursor, p: int, col: list[int], need: int,
+                   smallest: tuple[tuple[list[int], int], ...]) -> int:
+        """A fast cursor's slot ``cur.cands[p]`` has no room: look a few slots further
+        (marking full ones in the skip list), then walk; -1 when the cursor is dead."""
+        cands = cur.cands
+        needs = cur.needs
+        skip = cur.skip
+        s = cands[p]
+        if skip is not None:
+            for col2, need2 in smallest:
+                if col2[s] < need2:
+                    skip[p] = p + 1
+                    break
+        end = len(cands)
+        tries = _INLINE
+        p += 1
+        while p < end and tries > 0:
+            if skip is not None and skip[p] != p:
+                q = skip[p]
+                p = q if skip[q] == q else skip_full(skip, p)
+                continue
+            s = cands[p]
+            if col[s] >= need:
+                for col2, need2 in needs:
+                    if col2[s] < need2:
+                        break
+                else:
+                    cur.pos = p
+                    return s
+            elif skip is not None:
+                for col2, need2 in smallest:
+                    if col2[s] < need2:
+                        skip[p] = p + 1
+                        break
+            p += 1
+            tries -= 1
+        cur.pos = p
+        return self.cycle.walk(cur)
 
-
-def _push(queue: Queue, state: State, sub: float, key: str, bi: int) -> None:
-    """Queue bucket ``bi`` whose next task is (sub, key); equal subs are ordered by key.
-
-    A queue is a heap of distinct submit times and, per time, the bucket index or (when
-    several buckets' next tasks share it) a list of (key, bucket index) sorted by key, so
-    that the heap compares floats, not tuples.
-    """
-    fheap, ties = queue
-    t = ties.get(sub)
-    if t is None:
-        ties[sub] = bi
-        heappush(fheap, sub)
-    elif t.__class__ is int:
-        ties[sub] = sorted([(state[0][t].keys[state[2][t]], t), (key, bi)])
-    else:
-        insort(t, (key, bi))
-
-
-def _pop(fheap: list[float], ties: dict[float, Any]) -> None:
-    """Unqueue the first bucket (the one with the smallest (sub, key))."""
-    sub = fheap[0]
-    t = ties[sub]
-    if t.__class__ is not int:
-        del t[0]
-        if len(t) > 1:
-            return
-        if t:
-            ties[sub] = t[0][1]
-            return
-    del ties[sub]
-    heappop(fheap)
+    def _drop_rest(self, queue: BucketQueue, sb: list[Bucket], sp: list[int]) -> None:
+        drops = self.drops
+        for bi in queue.queued():
+            b = sb[bi]
+            drops.append((b, b.keys, sp[bi], len(b.keys), b.dead, True))
