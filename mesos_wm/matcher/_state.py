@@ -142,7 +142,8 @@ class CycleState:
             else:
                 self.cols[n] = list(map(dict.get, scalars, repeat(n), repeat(0)))
         self.scale = {id(col): max(1, sum(col)) for col in self.cols.values()}
-        self.free: list[dict[str, list[Any]] | None] = [None] * len(pools)
+        self.free_ranges: list[dict[str, list[int]] | None] = [None] * len(pools)
+        self.free_sets: list[dict[str, list[str]]] = [{}] * len(pools)
         gpu_agent = [False] * len(agents)
         for s, gpus in enumerate([p.scalars.get(GPUS, 0) for p in pools]):
             if gpus > 0:
@@ -329,42 +330,48 @@ class CycleState:
 
     def take(self, s: int, disc: tuple[tuple[str, int], ...]) -> Discrete:
         """Choose port numbers (and set items) on slot ``s``, lowest first."""
-        free = self.free[s]
-        if free is None:
-            pool = self.pools[s]
-            free = self.free[s] = {}
-            for n, spans in pool.ranges.items():
-                free[n] = [x for b, e in reversed(spans) for x in (e, b)]
-            for n, items in pool.sets.items():
-                free[n] = list(reversed(items))
+        ranges = self.free_ranges[s]
+        if ranges is None:
+            ranges = self._fill_free(s)
         if len(disc) == 1:
             name, count = disc[0]
-            stack = free[name]
-            if stack and self.kind[name] == "ranges":
+            stack = ranges.get(name)
+            if stack:
                 b = stack[-1]
                 if b + count <= stack[-2]:
                     stack[-1] = b + count
                     return ((name, tuple(range(b, b + count))),)
-        out = []
+        out: list[tuple[str, tuple[Any, ...]]] = []
         for name, wanted in disc:
-            stack = free[name]
-            chosen: list[Any] = []
+            stack = ranges.get(name)
+            if stack is None:
+                items = self.free_sets[s][name]
+                out.append((name, tuple(items[-wanted:][::-1])))
+                del items[-wanted:]
+                continue
+            chosen: list[int] = []
             count = wanted
-            if self.kind[name] == "ranges":
-                while count:
-                    b, e = stack[-1], stack[-2]
-                    step = min(count, e - b + 1)
-                    chosen.extend(range(b, b + step))
-                    count -= step
-                    if b + step > e:
-                        del stack[-2:]
-                    else:
-                        stack[-1] = b + step
-            else:
-                chosen = stack[-count:][::-1]
-                del stack[-count:]
+            while count:
+                b, e = stack[-1], stack[-2]
+                step = min(count, e - b + 1)
+                chosen.extend(range(b, b + step))
+                count -= step
+                if b + step > e:
+                    del stack[-2:]
+                else:
+                    stack[-1] = b + step
             out.append((name, tuple(chosen)))
         return tuple(out)
+
+    def _fill_free(self, s: int) -> dict[str, list[int]]:
+        """Slot ``s``'s free ranges (as stacks of end, begin pairs) and set items."""
+        pool = self.pools[s]
+        ranges: dict[str, list[int]] = {}
+        for n, spans in pool.ranges.items():
+            ranges[n] = [x for b, e in reversed(spans) for x in (e, b)]
+        self.free_ranges[s] = ranges
+        self.free_sets[s] = {n: list(reversed(items)) for n, items in pool.sets.items()}
+        return ranges
 
     def view(self, s: int) -> AgentView:
         """A read-only view of slot ``s`` for fitness functions."""
