@@ -30,7 +30,6 @@ from mesos_wm.matcher._placers import (
     place_spread,
 )
 from mesos_wm.matcher._state import (
-    NO_DISCRETE,
     NO_SLOTS,
     Cursor,
     CycleState,
@@ -42,7 +41,7 @@ from mesos_wm.matcher.fairness import share_increment
 from mesos_wm.matcher.fitness import Strategy
 from mesos_wm.matcher.request import MILLI, Shape, Signature
 
-__all__ = ["NO_DISCRETE", "Cursor", "Cycle", "skip_full"]
+__all__ = ["Cursor", "Cycle", "skip_full"]
 
 
 class Cycle(CycleState):

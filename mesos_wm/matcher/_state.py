@@ -157,7 +157,11 @@ class CycleState:
         self.fitness = fitness
         self.fitness_window = max(1, fitness_window)
         self.used = [False] * len(pools)
-        self.placements: list[Placement] = []
+        self.placed_keys: list[str] = []
+        self.placed_slots: list[int] = []
+        self.placed_cursors: list[Cursor] = []
+        self.placed_ports: list[int] = []
+        self.placed_discrete: dict[int, Discrete] = {}
         self.cursors: dict[int, Cursor] = {}
         self.groups: dict[str, GroupCounts] = {}
         self.group_fields: dict[str, set[str]] = {}
@@ -191,7 +195,7 @@ class CycleState:
         Free amounts only shrink during a cycle, so :attr:`top` stays an upper bound until
         the next refresh: a shape needing more than it of any resource fits no slot.
         """
-        placed = len(self.placements)
+        placed = len(self.placed_keys)
         if placed != self._top_at:
             self._top_at = placed
             self.top = {n: max(col, default=0) for n, col in self.cols.items()}
@@ -308,10 +312,7 @@ class CycleState:
         """Place task ``key`` of the cursor's shape on slot ``s``."""
         for col, need in cur.needs:
             col[s] -= need
-        self.used[s] = True
-        disc = self.take(s, cur.disc) if cur.disc else NO_DISCRETE
-        self.placements.append(_new(Placement, (key, self.slot_owner[s], self.pools[s],
-                                                cur.shape, disc)))
+        self.record(cur, s, key)
         group = cur.sig.group
         if group is None and grouped and self.group_sigs:
             group = self.tasks[key][0].group
@@ -328,19 +329,71 @@ class CycleState:
                 per = counts[name]
                 per[value] = per.get(value, 0) + 1
 
+    def record(self, cur: Cursor, s: int, key: str) -> None:
+        """Log task ``key`` of the cursor's shape as placed on slot ``s`` (its resources
+        are already taken from the columns); choose its port numbers and set items.
+
+        The log is a few flat lists: a cycle makes no object per placement until
+        :meth:`placements` is asked for, so thousands of placements do not wake the
+        cyclic garbage collector in the middle of the cycle.
+        """
+        self.used[s] = True
+        first = -1
+        disc = cur.disc
+        if disc:
+            first = self._take_run(s, disc)
+            if first < 0:
+                self.placed_discrete[len(self.placed_keys)] = self.take(s, disc)
+        self.placed_keys.append(key)
+        self.placed_slots.append(s)
+        self.placed_cursors.append(cur)
+        self.placed_ports.append(first)
+
+    def _take_run(self, s: int, disc: tuple[tuple[str, int], ...]) -> int:
+        """The first of ``count`` ports taken from the lowest free range of slot ``s`` when
+        the shape asks for one range resource and that range has them; else -2."""
+        if len(disc) != 1:
+            return -2
+        ranges = self.free_ranges[s]
+        if ranges is None:
+            ranges = self._fill_free(s)
+        name, count = disc[0]
+        stack = ranges.get(name)
+        if stack:
+            b = stack[-1]
+            if b + count <= stack[-2]:
+                stack[-1] = b + count
+                return b
+        return -2
+
+    def placements(self) -> list[Placement]:
+        """The placements of the cycle so far, in decision order."""
+        slot_owner = self.slot_owner
+        pools = self.pools
+        slots = self.placed_slots
+        cursors = self.placed_cursors
+        ports = self.placed_ports
+        discrete = self.placed_discrete
+        out: list[Placement] = []
+        for i, key in enumerate(self.placed_keys):
+            s = slots[i]
+            cur = cursors[i]
+            first = ports[i]
+            disc: Discrete
+            if first >= 0:
+                disc = ((cur.disc[0][0], tuple(range(first, first + cur.disc[0][1]))),)
+            elif first == -1:
+                disc = NO_DISCRETE
+            else:
+                disc = discrete[i]
+            out.append(_new(Placement, (key, slot_owner[s], pools[s], cur.shape, disc)))
+        return out
+
     def take(self, s: int, disc: tuple[tuple[str, int], ...]) -> Discrete:
         """Choose port numbers (and set items) on slot ``s``, lowest first."""
         ranges = self.free_ranges[s]
         if ranges is None:
             ranges = self._fill_free(s)
-        if len(disc) == 1:
-            name, count = disc[0]
-            stack = ranges.get(name)
-            if stack:
-                b = stack[-1]
-                if b + count <= stack[-2]:
-                    stack[-1] = b + count
-                    return ((name, tuple(range(b, b + count))),)
         out: list[tuple[str, tuple[Any, ...]]] = []
         for name, wanted in disc:
             stack = ranges.get(name)

@@ -22,18 +22,17 @@ from heapq import heapify, heappop, heapreplace
 from operator import truediv
 from typing import Any, Final
 
-from mesos_wm.matcher._cycle import NO_DISCRETE, Cursor, Cycle, skip_full
+from mesos_wm.matcher._cycle import Cursor, Cycle, skip_full
 from mesos_wm.matcher._queue import BucketQueue
 from mesos_wm.matcher.cluster import ClusterView
 from mesos_wm.matcher.explain import explain_pending, explain_unschedulable, explain_window
 from mesos_wm.matcher.index import Bucket
 from mesos_wm.matcher.request import Shape, Signature
-from mesos_wm.matcher.result import Failure, Placement, Snapshot, Unplaced
+from mesos_wm.matcher.result import Failure, Snapshot, Unplaced
 from mesos_wm.matcher.running import RunningIndex
 
 _EPSILON: Final = 1e-12
 _INLINE: Final = 8
-_new = tuple.__new__
 
 Levels = list[tuple[int, list[tuple[str, list[Bucket]]]]]
 
@@ -196,14 +195,8 @@ class Walk:
         quantum = self.quantum
         left = self.window - self.examined
         groups = cycle.group_sigs
-        placements = cycle.placements
-        used = cycle.used
-        slot_owner = cycle.slot_owner
-        pools = cycle.pools
         smallest = cycle.smallest
-        no_discrete = NO_DISCRETE
-        new: Any = _new
-        placement: Any = Placement
+        tally: list[tuple[int, ...]] = []
         while heap and left > 0:
             share, owner, queue = heap[0]
             if len(heap) > 1:
@@ -212,7 +205,6 @@ class Walk:
             else:
                 budget = math.inf
             ids = queue.ids
-            tally: list[tuple[int, ...]] = []
             while ids and left > 0:
                 bi = ids[0]
                 b = sb[bi]
@@ -240,10 +232,7 @@ class Walk:
                         continue
                     for col, need in needs:
                         col[s] = col[s] - need
-                    used[s] = True
-                    disc = cycle.take(s, cur.disc) if cur.disc else no_discrete
-                    placements.append(new(placement, (key, slot_owner[s], pools[s], cur.shape,
-                                                      disc)))
+                    cycle.record(cur, s, key)
                     if b.grouped > 0 and len(groups) > 0:
                         group = cycle.tasks[key][0].group
                         if group is not None and group in groups:
@@ -270,6 +259,7 @@ class Walk:
             for added in tally:
                 for i in range(len(added)):
                     usage[i] += added[i]
+            tally.clear()
             if ids and left > 0:
                 heapreplace(heap, (self.share(owner), owner, queue))
             else:

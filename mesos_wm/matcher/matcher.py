@@ -153,7 +153,7 @@ class Matcher:
         unused = list(dict.fromkeys(o.offer_id for o in offers if o.offer_id not in used_ids))
         stats = MatchStats(
             agents=len(agents), pools=len(cycle.pools), buckets=pending.bucket_count(),
-            examined=walk.examined, placed=len(cycle.placements),
+            examined=walk.examined, placed=len(cycle.placed_keys),
             dead_shapes=sum(1 for c in cycle.cursors.values() if c.dead),
             window_reached=walk.window_reached)
         return MatchResult(cycle.placements, walk.unplaced, unused, stats)

@@ -177,22 +177,36 @@ class MatchStats:
 class MatchResult:
     """The outcome of :meth:`Matcher.match`.
 
+    Both :attr:`placements` and :attr:`unplaced` are built on first access from what the
+    cycle logged, so deciding is all a cycle pays for (``stats.placed`` counts the
+    placements without building them).
+
     Attributes:
-        placements: in the order they were decided.
         unused_offers: offers nothing was placed on (decline them).
         stats: counters.
     """
 
-    __slots__ = ("_unplaced", "_unplaced_source", "placements", "stats", "unused_offers")
+    __slots__ = ("_placements", "_placements_source", "_unplaced", "_unplaced_source",
+                 "stats", "unused_offers")
 
-    def __init__(self, placements: list[Placement],
+    def __init__(self, placements: list[Placement] | Callable[[], list[Placement]],
                  unplaced: list[Unplaced] | Callable[[], list[Unplaced]],
                  unused_offers: list[str], stats: MatchStats | None = None) -> None:
-        self.placements = placements
         self.unused_offers = unused_offers
         self.stats = stats if stats is not None else MatchStats()
+        self._placements = placements if isinstance(placements, list) else None
+        self._placements_source = None if isinstance(placements, list) else placements
         self._unplaced = unplaced if isinstance(unplaced, list) else None
         self._unplaced_source = None if isinstance(unplaced, list) else unplaced
+
+    @property
+    def placements(self) -> list[Placement]:
+        """The placements, in the order they were decided (built on first access)."""
+        if self._placements is None:
+            assert self._placements_source is not None
+            self._placements = self._placements_source()
+            self._placements_source = None
+        return self._placements
 
     @property
     def unplaced(self) -> list[Unplaced]:
