@@ -31,9 +31,6 @@ _NO_SHAPE = Shape(-1, ())
 _NO_SIG = Signature(-1, (), None, None)
 
 
-_new = tuple.__new__
-
-
 def combo_key(shape: Shape, sig: Signature) -> int:
     """The key of (shape, signature) in a cycle's cursors (ints hash fastest)."""
     return (sig.index << 32) | shape.index
@@ -386,7 +383,7 @@ class CycleState:
                 disc = NO_DISCRETE
             else:
                 disc = discrete[i]
-            out.append(_new(Placement, (key, slot_owner[s], pools[s], cur.shape, disc)))
+            out.append(Placement(key, slot_owner[s], pools[s], cur.shape, disc))
         return out
 
     def take(self, s: int, disc: tuple[tuple[str, int], ...]) -> Discrete:
