@@ -142,6 +142,7 @@ class PendingIndex:
         self._levels: dict[int, dict[str, dict[tuple[int, int], Bucket]]] = {}
         self._clock = [0]
         self._combos: dict[int, tuple[Shape, Signature, int]] = {}
+        self._layout: list[tuple[int, list[tuple[str, list[Bucket]]]]] | None = None
         self.version = 0
 
     def __len__(self) -> int:
@@ -177,6 +178,7 @@ class PendingIndex:
                                                   self._clock)
             owners = self._levels.setdefault(task.priority, {})
             owners.setdefault(task.owner, {})[(shape.index, sig.index)] = bucket
+            self._layout = None
             self._sig_buckets[sig] += 1
             self._shape_buckets[shape] = self._shape_buckets.get(shape, 0) + 1
             combo = self._combos.get(bucket.ck)
@@ -238,6 +240,7 @@ class PendingIndex:
                 if not owners:
                     del self._levels[task.priority]
             bucket.live = 0
+            self._layout = None
             self._release(bucket.sig)
             self._shape_buckets[bucket.shape] -= 1
             shape, sig, count = self._combos[bucket.ck]
@@ -267,12 +270,17 @@ class PendingIndex:
         return [self._buckets[k] for k in sorted(self._buckets, key=_bucket_order)]
 
     def levels(self) -> list[tuple[int, list[tuple[str, list[Bucket]]]]]:
-        """Buckets grouped by priority (highest first), then owner (by name)."""
-        out = []
-        for priority in sorted(self._levels, reverse=True):
-            owners = self._levels[priority]
-            out.append((priority, [(o, list(owners[o].values())) for o in sorted(owners)]))
-        return out
+        """Buckets grouped by priority (highest first), then owner (by name).
+
+        The same lists are returned until a bucket is made or emptied (do not modify them).
+        """
+        if self._layout is None:
+            out = []
+            for priority in sorted(self._levels, reverse=True):
+                owners = self._levels[priority]
+                out.append((priority, [(o, list(owners[o].values())) for o in sorted(owners)]))
+            self._layout = out
+        return self._layout
 
     def shapes(self) -> list[Shape]:
         """The shapes of the pending tasks, by index."""

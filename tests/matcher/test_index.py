@@ -91,3 +91,26 @@ def test_signatures_of_groups_are_released() -> None:
     assert index.bucket_count() == 50
     index.discard_many([f"t{g}" for g in range(50)])
     assert len(index._sigs) <= 2
+
+
+def layout(index: PendingIndex) -> list[tuple[int, list[tuple[str, list[str]]]]]:
+    return [(p, [(o, [b.shape.describe() for b in buckets]) for o, buckets in owners])
+            for p, owners in index.levels()]
+
+
+def test_levels_are_reused_until_a_bucket_is_made_or_emptied() -> None:
+    index = PendingIndex()
+    index.add_many([task("a", 1, 100), task("b", 1, 100, owner="bob", priority=2)])
+    first = index.levels()
+    index.add(task("c", 1, 100))
+    assert index.levels() is first
+    index.add(task("d", 2, 100))
+    assert layout(index) == [(2, [("bob", ["cpus:1;mem:100"])]),
+                             (0, [("default", ["cpus:1;mem:100", "cpus:2;mem:100"])])]
+    again = index.levels()
+    index.remove("a")
+    assert index.levels() is again
+    index.remove("b")
+    assert layout(index) == [(0, [("default", ["cpus:1;mem:100", "cpus:2;mem:100"])])]
+    index.discard_many(["c", "d"])
+    assert index.levels() == []
