@@ -54,6 +54,23 @@ def test_ports_are_chosen_from_the_offered_ranges() -> None:
     assert reasons(result) == {"t2": "insufficient ports on 1 agent"}
 
 
+def test_placements_built_after_the_index_changed_are_those_decided() -> None:
+    offers = [offer(4, 4096, ports=[(31000, 31009)], agent="a"), offer(2, 2048, agent="b")]
+    tasks = [task(f"t{i}", 1, 512, ports=i % 2, submitted=i) for i in range(8)]
+    index = index_of(tasks)
+    result = Matcher().match(offers, index)
+    assert result.stats.placed == 6
+    for key in ("t0", "t1", "t2", "t3", "t4", "t6", "t7"):
+        index.remove(key)
+    index.add(task("late", 1, 512, ports=1, submitted=-1))
+    assert [(p.task_key, p.agent_id, p.ports) for p in result.placements] == [
+        ("t0", "a", ()), ("t1", "a", (31000,)), ("t2", "a", ()), ("t3", "a", (31001,)),
+        ("t4", "b", ()), ("t6", "b", ()),
+    ]
+    assert result.placements is result.placements
+    assert result.placements[1] == result.placements[1] != result.placements[3]
+
+
 def test_set_resources_are_handed_out_by_item() -> None:
     raw = make_offer(4, 1024, agent="a", extra=[
         {"name": "cores", "type": "SET", "set": {"item": ["c3", "c1", "c2"]},
