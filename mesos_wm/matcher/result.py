@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from mesos_wm.matcher.offers import AgentCapacity, Pool, merge_ranges
 from mesos_wm.matcher.request import MILLI, Shape
@@ -18,6 +18,7 @@ from mesos_wm.matcher.request import MILLI, Shape
 __all__ = ["Failure", "Launch", "MatchResult", "MatchStats", "Placement", "Unplaced"]
 
 Discrete = tuple[tuple[str, tuple[Any, ...]], ...]
+T = TypeVar("T")
 
 
 class Placement:
@@ -195,6 +196,23 @@ class MatchStats:
     window_reached: bool = False
 
 
+class _OnFirstUse(Generic[T]):
+    """A list given as it is or as the function that builds it, called once when needed."""
+
+    __slots__ = ("_source", "_value")
+
+    def __init__(self, given: list[T] | Callable[[], list[T]]) -> None:
+        self._value = given if isinstance(given, list) else None
+        self._source = None if isinstance(given, list) else given
+
+    def get(self) -> list[T]:
+        if self._value is None:
+            assert self._source is not None
+            self._value = self._source()
+            self._source = None
+        return self._value
+
+
 class MatchResult:
     """The outcome of :meth:`Matcher.match`.
 
@@ -207,36 +225,25 @@ class MatchResult:
         stats: counters.
     """
 
-    __slots__ = ("_placements", "_placements_source", "_unplaced", "_unplaced_source",
-                 "stats", "unused_offers")
+    __slots__ = ("_placements", "_unplaced", "stats", "unused_offers")
 
     def __init__(self, placements: list[Placement] | Callable[[], list[Placement]],
                  unplaced: list[Unplaced] | Callable[[], list[Unplaced]],
                  unused_offers: list[str], stats: MatchStats | None = None) -> None:
         self.unused_offers = unused_offers
         self.stats = stats if stats is not None else MatchStats()
-        self._placements = placements if isinstance(placements, list) else None
-        self._placements_source = None if isinstance(placements, list) else placements
-        self._unplaced = unplaced if isinstance(unplaced, list) else None
-        self._unplaced_source = None if isinstance(unplaced, list) else unplaced
+        self._placements = _OnFirstUse(placements)
+        self._unplaced = _OnFirstUse(unplaced)
 
     @property
     def placements(self) -> list[Placement]:
         """The placements, in the order they were decided (built on first access)."""
-        if self._placements is None:
-            assert self._placements_source is not None
-            self._placements = self._placements_source()
-            self._placements_source = None
-        return self._placements
+        return self._placements.get()
 
     @property
     def unplaced(self) -> list[Unplaced]:
         """Every pending task not placed, grouped by reason (built on first access)."""
-        if self._unplaced is None:
-            assert self._unplaced_source is not None
-            self._unplaced = self._unplaced_source()
-            self._unplaced_source = None
-        return self._unplaced
+        return self._unplaced.get()
 
     def launches(self) -> list[Launch]:
         """Placements grouped by agent (agents in first-placement order)."""
