@@ -8,7 +8,9 @@ resources only shrink during a cycle, so a slot where even the smallest pending 
 not fit stays full: the *front* of each order moves past the leading full slots, and a
 *skip list* per order lets the cursors that walk a whole order jump over runs of full slots
 found further on.  Port numbers are chosen from the offered ranges only when a task is
-placed (:meth:`CycleState.take`).  The cursors themselves are made and moved in ``_cycle``.
+placed, and placements are logged in flat lists (:meth:`CycleState.record`) that
+:meth:`CycleState.placements` turns into ``Placement`` objects when the result is read.
+The cursors themselves are made and moved in ``_cycle``.
 """
 
 from __future__ import annotations
