@@ -324,7 +324,7 @@ def timed_cycles(matcher: Matcher, offers: list[Offer], index: PendingIndex, run
             if gc_ms is not None:
                 gc_ms.append(clock.total * 1000)
             if built_ms is not None:
-                assert result.placements is not None
+                len(result.placements)  # builds the Placement objects
                 built_ms.append((time.perf_counter() - t0) * 1000)
     finally:
         gc.callbacks.remove(clock)
@@ -468,7 +468,7 @@ def incremental(n_tasks: int, n_agents: int, cycles: int, out: dict[str, Any]) -
         gc.collect()
         t1 = time.perf_counter()
         result = matcher.match(offers, index, running)
-        assert result.placements is not None
+        len(result.placements)  # builds the Placement objects
         match_ms.append((time.perf_counter() - t1) * 1000)
         t1 = time.perf_counter()
         launched = []

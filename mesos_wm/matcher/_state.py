@@ -350,20 +350,18 @@ class CycleState:
 
     def _take_run(self, s: int, disc: tuple[tuple[str, int], ...]) -> int:
         """The first of ``count`` ports taken from the lowest free range of slot ``s`` when
-        the shape asks for one range resource and that range has them; else -2."""
+        the shape asks for one range resource and that range has them; else -1 (nothing
+        taken: :meth:`take` chooses)."""
         if len(disc) != 1:
-            return -2
-        ranges = self.free_ranges[s]
-        if ranges is None:
-            ranges = self._fill_free(s)
+            return -1
         name, count = disc[0]
-        stack = ranges.get(name)
+        stack = self._free_ranges(s).get(name)
         if stack:
             b = stack[-1]
             if b + count <= stack[-2]:
                 stack[-1] = b + count
                 return b
-        return -2
+        return -1
 
     def placements(self) -> list[Placement]:
         """The placements of the cycle so far, in decision order."""
@@ -381,18 +379,14 @@ class CycleState:
             disc: Discrete
             if first >= 0:
                 disc = ((cur.disc[0][0], tuple(range(first, first + cur.disc[0][1]))),)
-            elif first == -1:
-                disc = NO_DISCRETE
             else:
-                disc = discrete[i]
+                disc = discrete.get(i, NO_DISCRETE)
             out.append(Placement(key, slot_owner[s], pools[s], cur.shape, disc))
         return out
 
     def take(self, s: int, disc: tuple[tuple[str, int], ...]) -> Discrete:
         """Choose port numbers (and set items) on slot ``s``, lowest first."""
-        ranges = self.free_ranges[s]
-        if ranges is None:
-            ranges = self._fill_free(s)
+        ranges = self._free_ranges(s)
         out: list[tuple[str, tuple[Any, ...]]] = []
         for name, wanted in disc:
             stack = ranges.get(name)
@@ -415,8 +409,13 @@ class CycleState:
             out.append((name, tuple(chosen)))
         return tuple(out)
 
+    def _free_ranges(self, s: int) -> dict[str, list[int]]:
+        """Slot ``s``'s free ranges as stacks of (end, begin) pairs, lowest last; its free
+        set items are in :attr:`free_sets` from then on."""
+        ranges = self.free_ranges[s]
+        return ranges if ranges is not None else self._fill_free(s)
+
     def _fill_free(self, s: int) -> dict[str, list[int]]:
-        """Slot ``s``'s free ranges (as stacks of end, begin pairs) and set items."""
         pool = self.pools[s]
         ranges: dict[str, list[int]] = {}
         for n, spans in pool.ranges.items():

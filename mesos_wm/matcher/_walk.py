@@ -258,8 +258,8 @@ class Walk:
             usage = self.usage[owner]
             for added in tally:
                 for i in range(len(added)):
-                    used = usage[i]
-                    usage[i] = used + added[i]
+                    before = usage[i]
+                    usage[i] = before + added[i]
             tally.clear()
             if ids and left > 0:
                 heapreplace(heap, (self.share(owner), owner, queue))

@@ -8,6 +8,7 @@ from mesos_wm.matcher import (
     AgentView,
     Matcher,
     Offer,
+    Placement,
     RunningIndex,
     TaskRequest,
 )
@@ -68,7 +69,10 @@ def test_placements_built_after_the_index_changed_are_those_decided() -> None:
         ("t4", "b", ()), ("t6", "b", ()),
     ]
     assert result.placements is result.placements
-    assert result.placements[1] == result.placements[1] != result.placements[3]
+    p = result.placements[1]
+    twin = Placement(p.task_key, p.agent, p.pool, p.shape, p.discrete)
+    assert twin is not p and twin == p and hash(twin) == hash(p)
+    assert p != result.placements[3] and p != ("t1", p.agent, p.pool, p.shape, p.discrete)
 
 
 def test_set_resources_are_handed_out_by_item() -> None:
