@@ -19,11 +19,10 @@ import math
 from collections.abc import Callable, Mapping
 from functools import partial
 from heapq import heapify, heappop, heapreplace
-from operator import truediv
 from typing import Any, Final
 
 from mesos_wm.matcher._cycle import Cursor, Cycle, skip_full
-from mesos_wm.matcher._queue import BucketQueue
+from mesos_wm.matcher._queue import Run, RunQueue
 from mesos_wm.matcher.cluster import ClusterView
 from mesos_wm.matcher.explain import explain_pending, explain_unschedulable, explain_window
 from mesos_wm.matcher.index import Bucket
@@ -64,6 +63,7 @@ class Walk:
         self.total = total
         self.totals = list(total.values())
         self.usage: dict[str, list[int]] = {}
+        self.spare: list[Run] = []
         self._explained: dict[tuple[Shape, Signature], tuple[Failure, ...]] = {}
 
     def explained(self, how: Callable[[Any, Shape, Signature], tuple[Failure, ...]],
@@ -80,7 +80,12 @@ class Walk:
         if usage is None:
             base = self.running.owner_usage_milli(owner)
             usage = self.usage[owner] = [base.get(n, 0) for n in self.total]
-        return max(map(truediv, usage, self.totals), default=0.0)
+        totals = self.totals
+        most = 0.0
+        for i in range(len(usage)):
+            share = usage[i] / totals[i]
+            most = max(most, share)
+        return most
 
     def unplaced(self) -> list[Unplaced]:
         """Build the Unplaced groups of the buckets dropped during the walk.
@@ -155,14 +160,15 @@ class Walk:
             for _, buckets in owners:
                 self.drop_all(buckets, False)
 
-    def _queues(self, owners: list[tuple[str, list[Bucket]]], sb: list[Bucket],
-                sc: list[Cursor], sp: list[int]) -> list[tuple[float, str, BucketQueue]]:
+    def _queues(self, owners: list[tuple[str, list[Bucket]]]
+                ) -> list[tuple[float, str, RunQueue]]:
         """Each owner's queue of live buckets (dead ones are dropped in bulk)."""
         cycle = self.cycle
         cursors = cycle.cursors
-        heap: list[tuple[float, str, BucketQueue]] = []
+        spare = self.spare
+        heap: list[tuple[float, str, RunQueue]] = []
         for owner, buckets in owners:
-            first = len(sb)
+            runs: list[Run] = []
             dead: list[Bucket] = []
             for b in buckets:
                 cur = cursors.get(b.ck)
@@ -170,17 +176,16 @@ class Walk:
                     cur = cycle.cursor(b.shape, b.sig)
                 if cur.dead:
                     dead.append(b)
+                elif spare:
+                    run = spare.pop()
+                    run.reset(b, cur)
+                    runs.append(run)
                 else:
-                    sb.append(b)
-                    sc.append(cur)
-                    sp.append(b.head)
+                    runs.append(Run(b, cur))
             if dead:
                 self.drop_all(dead, False)
-            if len(sb) == first:
-                continue
-            queue = BucketQueue(sb, sp)
-            queue.fill(first, len(sb))
-            heap.append((self.share(owner), owner, queue))
+            if runs:
+                heap.append((self.share(owner), owner, RunQueue(runs)))
         heapify(heap)
         return heap
 
@@ -188,10 +193,8 @@ class Walk:
         """Place the tasks of one priority level."""
         cycle = self.cycle
         drops = self.drops
-        sb: list[Bucket] = []
-        sc: list[Cursor] = []
-        sp: list[int] = []
-        heap = self._queues(owners, sb, sc, sp)
+        spare = self.spare
+        heap = self._queues(owners)
         quantum = self.quantum
         left = self.window - self.examined
         groups = cycle.group_sigs
@@ -204,53 +207,47 @@ class Walk:
                 budget = nxt[0] + quantum - share
             else:
                 budget = math.inf
-            ids = queue.ids
-            while ids and left > 0:
-                bi = ids[0]
-                b = sb[bi]
-                cur = sc[bi]
-                pos = sp[bi]
-                keys = b.keys
+            runs = queue.runs
+            while runs and left > 0:
+                run = runs[0]
+                cur = run.cursor
                 if cur.dead:
-                    queue.pop()
-                    drops.append((b, keys, pos, len(keys), b.dead, False))
+                    drops.append(_leftover(run, False))
+                    spare.append(queue.pop())
                     continue
                 left -= 1
-                key = keys[pos]
+                key = run.keys[run.pos]
                 if cur.fast:
                     needs = cur.needs
                     p = cur.pos
-                    cands = cur.cands
-                    s = cands[p]
+                    s = cur.cands[p]
                     for col, need in needs:
                         if col[s] < need:
                             s = self._next_slot(cur, p, col, need, smallest)
                             break
                     if s < 0:
-                        queue.pop()
-                        drops.append((b, keys, pos, len(keys), b.dead, False))
+                        drops.append(_leftover(run, False))
+                        spare.append(queue.pop())
                         continue
                     for col, need in needs:
                         col[s] = col[s] - need
                     cycle.record(cur, s, key)
-                    if b.grouped > 0 and len(groups) > 0:
+                    if run.bucket.grouped > 0 and len(groups) > 0:
                         group = cycle.tasks[key][0].group
                         if group is not None and group in groups:
                             cycle.count_in_group(group, s)
-                elif not cur.place(cycle, cur, key, b.grouped > 0):
-                    queue.pop()
-                    drops.append((b, keys, pos, len(keys), b.dead, False))
+                elif not cur.place(cycle, cur, key, run.bucket.grouped > 0):
+                    drops.append(_leftover(run, False))
+                    spare.append(queue.pop())
                     continue
-                pos += 1
-                dead = b.dead
-                if len(dead) > 0:
-                    while pos < len(keys) and keys[pos] in dead:
-                        pos += 1
-                sp[bi] = pos
-                if pos < len(keys):
-                    queue.advance(b.subs[pos])
+                run.pos += 1
+                if len(run.dead) > 0:
+                    run.skip_dead()
+                if run.pos < run.end:
+                    run.sub = run.subs[run.pos]
+                    queue.moved()
                 else:
-                    queue.pop()
+                    spare.append(queue.pop())
                 tally.append(cur.drf)
                 budget -= cur.inc
                 if budget <= _EPSILON:
@@ -261,13 +258,13 @@ class Walk:
                     before = usage[i]
                     usage[i] = before + added[i]
             tally.clear()
-            if ids and left > 0:
+            if runs and left > 0:
                 heapreplace(heap, (self.share(owner), owner, queue))
             else:
                 heappop(heap)
-                self._drop_rest(queue, sb, sp)
+                self._drop_rest(queue)
         for _, _, queue in heap:
-            self._drop_rest(queue, sb, sp)
+            self._drop_rest(queue)
         self.examined = self.window - left
         if left <= 0:
             self.window_reached = True
@@ -311,8 +308,14 @@ class Walk:
         cur.pos = p
         return self.cycle.walk(cur)
 
-    def _drop_rest(self, queue: BucketQueue, sb: list[Bucket], sp: list[int]) -> None:
+    def _drop_rest(self, queue: RunQueue) -> None:
         drops = self.drops
-        for bi in queue.queued():
-            b = sb[bi]
-            drops.append((b, b.keys, sp[bi], len(b.keys), b.dead, True))
+        for run in queue.runs:
+            drops.append(_leftover(run, True))
+        self.spare.extend(queue.runs)
+        queue.runs.clear()
+
+
+def _leftover(run: Run, window: bool) -> tuple[Bucket, list[str], int, int, set[str], bool]:
+    """The unplaced rest of a run's bucket, as :attr:`Walk.drops` keeps it."""
+    return (run.bucket, run.keys, run.pos, run.end, run.dead, window)

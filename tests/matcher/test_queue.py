@@ -5,12 +5,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mesos_wm.matcher._queue import BucketQueue
+from mesos_wm.matcher._queue import Run, RunQueue
+from mesos_wm.matcher._state import Cursor
 from mesos_wm.matcher.index import Bucket
 from mesos_wm.matcher.request import Shape, Signature
 
 SHAPE = Shape(0, (("cpus", 1000),))
 SIG = Signature(0, (), None, None)
+CURSOR = Cursor(SHAPE, SIG)
 
 # Coarse submit times, so that many next tasks of different buckets tie.
 tasks = st.lists(st.tuples(st.integers(0, 5).map(float), st.integers(0, 40)), min_size=1,
@@ -27,29 +29,35 @@ def _buckets(spec: list[tuple[float, int]], n: int) -> list[Bucket]:
 @settings(max_examples=150, deadline=None)
 @given(tasks, st.integers(1, 7))
 def test_drain_is_submit_then_key_order(spec: list[tuple[float, int]], n: int) -> None:
-    buckets = _buckets(spec, n)
-    heads = [b.head for b in buckets]
-    queue = BucketQueue(buckets, heads)
-    queue.fill(0, len(buckets))
+    queue = RunQueue([Run(b, CURSOR) for b in _buckets(spec, n)])
     drained = []
     while len(queue):
-        bi = queue.first()
-        b = buckets[bi]
-        drained.append((b.subs[heads[bi]], b.keys[heads[bi]]))
-        heads[bi] += 1
-        if heads[bi] < len(b.keys):
-            queue.advance(b.subs[heads[bi]])
+        run = queue.first()
+        drained.append((run.sub, run.keys[run.pos]))
+        run.pos += 1
+        if run.pos < run.end:
+            run.sub = run.subs[run.pos]
+            queue.moved()
         else:
             queue.pop()
     assert drained == sorted((sub, f"t{k:03d}") for sub, k in spec)
 
 
-def test_popped_buckets_leave_and_the_rest_stay_queued() -> None:
-    buckets = _buckets([(1.0, 1), (1.0, 2), (0.0, 3)], 3)
-    heads = [0, 0, 0]
-    queue = BucketQueue(buckets, heads)
-    queue.fill(0, 3)
-    assert buckets[queue.first()].keys == ["t003"]
-    queue.pop()
-    assert sorted(buckets[bi].keys[0] for bi in queue.queued()) == ["t001", "t002"]
-    assert buckets[queue.first()].keys == ["t001"]
+def test_popped_runs_leave_and_the_rest_stay_queued() -> None:
+    queue = RunQueue([Run(b, CURSOR) for b in _buckets([(1.0, 1), (1.0, 2), (0.0, 3)], 3)])
+    assert queue.pop().keys == ["t003"]
+    assert sorted(run.keys[0] for run in queue.runs) == ["t001", "t002"]
+    assert queue.first().keys == ["t001"]
+
+
+def test_a_reset_run_starts_at_the_live_head_and_skips_tombstones() -> None:
+    a, b = _buckets([(0.0, 1), (1.0, 2), (2.0, 3), (3.0, 4)], 2)
+    a._remove("t001")
+    a._insert(4.0, "t005")
+    a._remove("t005")
+    run = Run(b, CURSOR)
+    run.reset(a, CURSOR)
+    assert (run.keys[run.pos], run.sub, run.end) == ("t003", 2.0, len(a.keys))
+    run.pos += 1
+    run.skip_dead()
+    assert run.pos == run.end
