@@ -26,7 +26,7 @@ from types import ModuleType
 
 COMPILED: tuple[str, ...] = tuple(
     f"mesos_wm.matcher.{leaf}" for leaf in (
-        "_cycle", "_placers", "_queue", "_state", "_walk", "cluster", "explain",
+        "_cycle", "_placers", "_queue", "_state", "_walk", "cluster", "constraints", "explain",
         "fairness", "index", "matcher", "offers", "request", "result", "running",
     )
 )

@@ -129,6 +129,7 @@ class Constraint:
             raise ValueError(f"constraint {self}: {op.value} needs a value")
         if self.value is not None and op in _NO_VALUE:
             raise ValueError(f"constraint {self}: {op.value} takes no value")
+        number = 0
         if self.value is not None and op in _INT_VALUE:
             try:
                 number = int(self.value)
@@ -136,12 +137,14 @@ class Constraint:
                 number = -1
             if number < (1 if op is Operator.MAX_PER else 0):
                 raise ValueError(f"constraint {self}: {op.value} needs a positive integer")
-            object.__setattr__(self, "_number", number)
+        regex = None
         if op in (Operator.LIKE, Operator.UNLIKE):
             try:
-                object.__setattr__(self, "_regex", re.compile(str(self.value)))
+                regex = re.compile(str(self.value))
             except re.error as exc:
                 raise ValueError(f"constraint {self}: invalid regular expression: {exc}") from exc
+        object.__setattr__(self, "_number", number)
+        object.__setattr__(self, "_regex", regex)
 
     @classmethod
     def parse(cls, spec: Sequence[object]) -> Constraint:
