@@ -26,8 +26,8 @@ from types import ModuleType
 
 COMPILED: tuple[str, ...] = tuple(
     f"mesos_wm.matcher.{leaf}" for leaf in (
-        "_cycle", "_placers", "_queue", "_state", "_walk", "cluster", "constraints", "explain",
-        "fairness", "index", "matcher", "offers", "request", "result", "running",
+        "_cycle", "_discrete", "_placers", "_queue", "_state", "_walk", "cluster", "constraints",
+        "explain", "fairness", "index", "matcher", "offers", "request", "result", "running",
     )
 )
 PURE_ENV = "MESOS_WM_PURE_PYTHON"

@@ -8,7 +8,7 @@ resources only shrink during a cycle, so a slot where even the smallest pending 
 not fit stays full: the *front* of each order moves past the leading full slots, and a
 *skip list* per order lets the cursors that walk a whole order jump over runs of full slots
 found further on.  Port numbers are chosen from the offered ranges only when a task is
-placed, and placements are logged in flat lists (:meth:`CycleState.record`) that
+placed (``_discrete``), and placements are logged in flat lists (:meth:`CycleState.record`) that
 :meth:`CycleState.placements` turns into ``Placement`` objects when the result is read.
 The cursors themselves are made and moved in ``_cycle``.
 """
@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from itertools import repeat
 from typing import Any
 
+from mesos_wm.matcher._discrete import DiscreteFree
 from mesos_wm.matcher.constraints import HOSTNAME, Constraint, GroupCounts
 from mesos_wm.matcher.fitness import AgentView, Fitness, Strategy
 from mesos_wm.matcher.offers import AgentCapacity, Pool
@@ -141,8 +142,7 @@ class CycleState:
             else:
                 self.cols[n] = list(map(dict.get, scalars, repeat(n), repeat(0)))
         self.scale = {id(col): max(1, sum(col)) for col in self.cols.values()}
-        self.free_ranges: list[dict[str, list[int]] | None] = [None] * len(pools)
-        self.free_sets: list[dict[str, list[str]]] = [{}] * len(pools)
+        self.discrete = DiscreteFree(pools)
         gpu_agent = [False] * len(agents)
         for s, gpus in enumerate([p.scalars.get(GPUS, 0) for p in pools]):
             if gpus > 0:
@@ -340,28 +340,14 @@ class CycleState:
         first = -1
         disc = cur.disc
         if disc:
-            first = self._take_run(s, disc)
+            if len(disc) == 1:
+                first = self.discrete.take_run(s, disc[0][0], disc[0][1])
             if first < 0:
-                self.placed_discrete[len(self.placed_keys)] = self.take(s, disc)
+                self.placed_discrete[len(self.placed_keys)] = self.discrete.take(s, disc)
         self.placed_keys.append(key)
         self.placed_slots.append(s)
         self.placed_cursors.append(cur)
         self.placed_ports.append(first)
-
-    def _take_run(self, s: int, disc: tuple[tuple[str, int], ...]) -> int:
-        """The first of ``count`` ports taken from the lowest free range of slot ``s`` when
-        the shape asks for one range resource and that range has them; else -1 (nothing
-        taken: :meth:`take` chooses)."""
-        if len(disc) != 1:
-            return -1
-        name, count = disc[0]
-        stack = self._free_ranges(s).get(name)
-        if stack:
-            b = stack[-1]
-            if b + count <= stack[-2]:
-                stack[-1] = b + count
-                return b
-        return -1
 
     def placements(self) -> list[Placement]:
         """The placements of the cycle so far, in decision order."""
@@ -383,46 +369,6 @@ class CycleState:
                 disc = discrete.get(i, NO_DISCRETE)
             out.append(Placement(key, slot_owner[s], pools[s], cur.shape, disc))
         return out
-
-    def take(self, s: int, disc: tuple[tuple[str, int], ...]) -> Discrete:
-        """Choose port numbers (and set items) on slot ``s``, lowest first."""
-        ranges = self._free_ranges(s)
-        out: list[tuple[str, tuple[Any, ...]]] = []
-        for name, wanted in disc:
-            stack = ranges.get(name)
-            if stack is None:
-                items = self.free_sets[s][name]
-                out.append((name, tuple(items[-wanted:][::-1])))
-                del items[-wanted:]
-                continue
-            chosen: list[int] = []
-            count = wanted
-            while count:
-                b, e = stack[-1], stack[-2]
-                step = min(count, e - b + 1)
-                chosen.extend(range(b, b + step))
-                count -= step
-                if b + step > e:
-                    del stack[-2:]
-                else:
-                    stack[-1] = b + step
-            out.append((name, tuple(chosen)))
-        return tuple(out)
-
-    def _free_ranges(self, s: int) -> dict[str, list[int]]:
-        """Slot ``s``'s free ranges as stacks of (end, begin) pairs, lowest last; its free
-        set items are in :attr:`free_sets` from then on."""
-        ranges = self.free_ranges[s]
-        return ranges if ranges is not None else self._fill_free(s)
-
-    def _fill_free(self, s: int) -> dict[str, list[int]]:
-        pool = self.pools[s]
-        ranges: dict[str, list[int]] = {}
-        for n, spans in pool.ranges.items():
-            ranges[n] = [x for b, e in reversed(spans) for x in (e, b)]
-        self.free_ranges[s] = ranges
-        self.free_sets[s] = {n: list(reversed(items)) for n, items in pool.sets.items()}
-        return ranges
 
     def view(self, s: int) -> AgentView:
         """A read-only view of slot ``s`` for fitness functions."""

@@ -89,6 +89,23 @@ def test_set_resources_are_handed_out_by_item() -> None:
         "allocation_info": {"role": "*"}}
 
 
+def test_ports_and_items_of_one_slot_are_never_handed_out_twice() -> None:
+    raw = make_offer(8, 8192, agent="a", ports=[(31000, 31001), (31010, 31012)], extra=[
+        {"name": "cores", "type": "SET", "set": {"item": ["c1", "c2", "c3"]},
+         "allocation_info": {"role": "*"}}])
+    tasks = [TaskRequest("t1", {"cpus": 1, "ports": 2}, submitted=1),
+             TaskRequest("t2", {"cpus": 1, "ports": 1, "cores": 1}, submitted=2),
+             TaskRequest("t3", {"cpus": 1, "ports": 1}, submitted=3),
+             TaskRequest("t4", {"cpus": 1, "ports": 1, "cores": 2}, submitted=4)]
+    result = run([Offer.from_json(raw)], tasks)
+    assert [p.discrete for p in result.placements] == [
+        (("ports", (31000, 31001)),),
+        (("cores", ("c1",)), ("ports", (31010,))),
+        (("ports", (31011,)),),
+        (("cores", ("c2", "c3")), ("ports", (31012,))),
+    ]
+
+
 def test_only_the_frameworks_roles_are_used_and_a_task_takes_one_role() -> None:
     matcher = Matcher(roles=["science"])
     mixed = make_offer(8, 8192, agent="a", offer_id="o-star")
