@@ -26,7 +26,7 @@ from types import ModuleType
 
 COMPILED: tuple[str, ...] = tuple(
     f"mesos_wm.matcher.{leaf}" for leaf in (
-        "_cycle", "_discrete", "_placers", "_queue", "_state", "_walk", "cluster", "constraints",
+        "_cycle", "_discrete", "_never", "_placers", "_queue", "_state", "_walk", "cluster",
         "explain", "fairness", "index", "matcher", "offers", "request", "result", "running",
     )
 )

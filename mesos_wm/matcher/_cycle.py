@@ -53,14 +53,14 @@ class Cycle(CycleState):
         cur = self.cursors.get(ck)
         if cur is not None:
             return cur
-        if self.never(shape, sig):
+        if self.never.check(shape, sig):
             self.cursors[ck] = self.unschedulable_cursor
             return self.unschedulable_cursor
         if self.out_of_reach(shape) and self._settled(shape, sig):
             cursors = self.cursors
             top_ck = combo_key(shape, sig.master)
             if top_ck not in cursors:
-                cursors[top_ck] = (self.unschedulable_cursor if self.never(shape, sig.master)
+                cursors[top_ck] = (self.unschedulable_cursor if self.never.check(shape, sig.master)
                                    else self.dead_cursor)
             for related in (sig.base, sig):
                 cursors.setdefault(combo_key(shape, related), self.dead_cursor)
@@ -195,10 +195,9 @@ class Cycle(CycleState):
             return known
         order, rank = self.orders[kind]
         slots = order
-        if sig.pin is None and len(sig.static) == 1 and not sig.static[0].accepts(None):
-            c = sig.static[0]
-            lane_ranks = self.order_lanes(kind, c.field)[1]
-            good = [r for v, r in lane_ranks.items() if c.accepts(v)]
+        if sig.pin is None and len(sig.static) == 1 and not sig.accepts(0, None):
+            lane_ranks = self.order_lanes(kind, sig.static[0].field)[1]
+            good = [r for v, r in lane_ranks.items() if sig.accepts(0, v)]
             if sum(map(len, good)) * 4 < len(order):
                 ranks = sorted(chain.from_iterable(good))
                 known = self._static[(sig, kind)] = (list(map(order.__getitem__, ranks)), ranks)
@@ -217,9 +216,9 @@ class Cycle(CycleState):
         agent_ok: list[bool] | None = None
         if sig.pin is not None:
             agent_ok = [a.agent_id == sig.pin for a in self.agents]
-        for constraint in sig.static:
+        for i, constraint in enumerate(sig.static):
             vals = self.values(constraint.field)
-            verdict = {v: constraint.accepts(v) for v in set(vals)}
+            verdict = {v: sig.accepts(i, v) for v in set(vals)}
             ok = map(verdict.__getitem__, vals)
             agent_ok = list(ok if agent_ok is None else map(and_, agent_ok, ok))
         if agent_ok is None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from itertools import repeat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mesos_wm.matcher._discrete import DiscreteFree
 from mesos_wm.matcher.constraints import HOSTNAME, Constraint, GroupCounts
@@ -26,6 +26,9 @@ from mesos_wm.matcher.offers import AgentCapacity, Pool
 from mesos_wm.matcher.request import GPUS, MILLI, Shape, Signature, TaskRequest
 from mesos_wm.matcher.result import Discrete, Placement
 from mesos_wm.matcher.running import RunningIndex
+
+if TYPE_CHECKING:
+    from mesos_wm.matcher._never import NeverFits
 
 NO_DISCRETE: Discrete = ()
 NO_SLOTS: list[Any] = []
@@ -109,7 +112,7 @@ class CycleState:
         tasks: Mapping[str, tuple[TaskRequest, Any]],
         fitness: Fitness | None,
         fitness_window: int,
-        never: Callable[[Shape, Signature], bool],
+        never: NeverFits,
         drf_total: Mapping[str, int],
     ) -> None:
         self.agents = agents

@@ -152,10 +152,10 @@ class Walk:
         cycle = self.cycle
         cursors = cycle.cursors
         never = cycle.never
-        for ck in combos.keys() - cursors.keys():
-            shape, sig, _ = combos[ck]
-            cursors[ck] = (cycle.unschedulable_cursor if never(shape, sig)
-                           else cycle.dead_cursor)
+        for ck, (shape, sig, _) in combos.items():
+            if ck not in cursors:
+                cursors[ck] = (cycle.unschedulable_cursor if never.check(shape, sig)
+                               else cycle.dead_cursor)
         for _, owners in levels:
             for _, buckets in owners:
                 self.drop_all(buckets, False)

@@ -18,20 +18,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mesos_wm.matcher._cycle import Cycle
+from mesos_wm.matcher._never import NeverFits
 from mesos_wm.matcher._walk import Walk
-from mesos_wm.matcher.cluster import ClusterView, SeenAgent
-from mesos_wm.matcher.explain import admitted_agents, never_fits
+from mesos_wm.matcher.cluster import ClusterView
 from mesos_wm.matcher.fairness import DRF_RESOURCES
 from mesos_wm.matcher.fitness import Fitness, Strategy
 from mesos_wm.matcher.index import PendingIndex
 from mesos_wm.matcher.offers import AgentCapacity, Offer
-from mesos_wm.matcher.request import Shape, Signature
 from mesos_wm.matcher.result import MatchResult, MatchStats
 from mesos_wm.matcher.running import RunningIndex
 
 __all__ = ["Matcher"]
-
-_CACHE_LIMIT = 100_000
 
 
 class Matcher:
@@ -82,8 +79,7 @@ class Matcher:
         self.drf_quantum = drf_quantum
         self.roles = None if roles is None else frozenset(roles)
         self.cluster = cluster if cluster is not None else ClusterView()
-        self._never: dict[tuple[Shape, Signature], tuple[int, int, bool]] = {}
-        self._admitted: dict[Signature, tuple[int, list[SeenAgent]]] = {}
+        self._never = NeverFits(self.cluster)
 
     def parse_offer(self, offer: Mapping[str, Any]) -> Offer:
         """Parse Mesos ``Offer`` JSON keeping the matcher's roles (see :meth:`Offer.from_json`).
@@ -92,27 +88,6 @@ class Matcher:
             ValueError: a malformed offer.
         """
         return Offer.from_json(offer, self.roles)
-
-    def _unschedulable(self, shape: Shape, sig: Signature) -> bool:
-        base = sig.base
-        known = self._never.get((shape, base))
-        version = self.cluster.version
-        removals = self.cluster.removals
-        if known is not None and (known[0] == version or (
-                not known[2] and known[1] == removals)):
-            return known[2]
-        if len(self._never) > _CACHE_LIMIT:
-            self._never.clear()
-            self._admitted.clear()
-        admitted = None
-        if base.static or base.pin is not None:
-            cached = self._admitted.get(base)
-            if cached is None or cached[0] != version:
-                cached = self._admitted[base] = (version, admitted_agents(self.cluster, base))
-            admitted = cached[1]
-        verdict = never_fits(self.cluster, shape, base, admitted)
-        self._never[(shape, base)] = (version, removals, verdict)
-        return verdict
 
     def match(
         self,
@@ -140,7 +115,7 @@ class Matcher:
         cycle = Cycle(agents, pending.shapes(), strategy=self.strategy,
                       avoid_gpu=self.avoid_gpu_agents, running=running, tasks=pending._tasks,
                       fitness=self.fitness, fitness_window=self.fitness_window,
-                      never=self._unschedulable, drf_total=drf_total)
+                      never=self._never, drf_total=drf_total)
         for sig in pending.group_signatures():
             cycle.track_group(sig)
         window = self.scan_window if self.scan_window is not None else sys.maxsize

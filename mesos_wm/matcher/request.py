@@ -130,8 +130,8 @@ class Signature:
         master: the signature without any constraint or pin.
     """
 
-    __slots__ = ("base", "constraints", "dynamic", "group", "groupby", "index", "key",
-                 "master", "pin", "static")
+    __slots__ = ("_verdicts", "base", "constraints", "dynamic", "group", "groupby", "index",
+                 "key", "master", "pin", "static")
 
     def __init__(self, index: int, constraints: tuple[Constraint, ...], group: str | None,
                  pin: str | None, base: Signature | None = None) -> None:
@@ -148,6 +148,16 @@ class Signature:
         self.groupby = any(c.operator is Operator.GROUP_BY for c in self.dynamic)
         self.base: Signature = base if base is not None and self.dynamic else self
         self.master: Signature = self
+        self._verdicts: list[dict[str | None, bool]] = [{} for _ in self.static]
+
+    def accepts(self, i: int, value: str | None) -> bool:
+        """``static[i].accepts(value)``, remembered: a static constraint's verdict on a
+        value never changes, and agents repeat their values from cycle to cycle."""
+        verdicts = self._verdicts[i]
+        known = verdicts.get(value)
+        if known is None:
+            known = verdicts[value] = self.static[i].accepts(value)
+        return known
 
     @staticmethod
     def key_of(task: TaskRequest) -> tuple[tuple[Constraint, ...], str | None, str | None]:

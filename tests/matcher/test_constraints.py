@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
+from pytest_mock import MockerFixture
 
 from mesos_wm.matcher import Constraint, GroupCounts, Operator
+from mesos_wm.matcher.request import Signature
 
 
 @dataclass
@@ -144,3 +146,14 @@ def test_str_round_trips_the_workflow_form() -> None:
     assert str(Constraint.parse(["rack", "EQ", "r1"])) == "rack EQ r1"
     assert str(Constraint.parse(["hostname", "UNIQUE"])) == "hostname UNIQUE"
     assert Constraint.parse(["rack", "MAX_PER", "3"]).count == 3
+
+
+def test_a_signature_remembers_the_verdicts_of_its_static_constraints(
+        mocker: MockerFixture) -> None:
+    rack, zone = Constraint.parse(["rack", "EQ", "r1"]), Constraint.parse(["zone", "UNLIKE", "z9"])
+    sig = Signature(1, (rack, zone), None, None)
+    spy = mocker.spy(Constraint, "accepts")
+    seen = [(sig.accepts(0, v), sig.accepts(1, v)) for v in ("r1", "r2", "r1", None, "z9", None)]
+    assert seen == [(True, True), (False, True), (True, True), (False, True), (False, False),
+                    (False, True)]
+    assert spy.call_count == 8
