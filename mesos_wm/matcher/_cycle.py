@@ -19,8 +19,7 @@ dynamic constraints) place through the strategies of ``_placers``.
 from __future__ import annotations
 
 from bisect import bisect_left
-from itertools import chain, compress
-from operator import and_
+from itertools import chain
 
 from mesos_wm.matcher._placers import (
     place_binpack_dynamic,
@@ -200,12 +199,12 @@ class Cycle(CycleState):
             good = [r for v, r in lane_ranks.items() if sig.accepts(0, v)]
             if sum(map(len, good)) * 4 < len(order):
                 ranks = sorted(chain.from_iterable(good))
-                known = self._static[(sig, kind)] = (list(map(order.__getitem__, ranks)), ranks)
+                known = self._static[(sig, kind)] = ([order[r] for r in ranks], ranks)
                 return known
         if sig.pin is not None or sig.static:
             ok = self.admitted_slots(sig)
-            slots = list(compress(order, map(ok.__getitem__, order)))
-        known = self._static[(sig, kind)] = (slots, list(map(rank.__getitem__, slots)))
+            slots = [s for s in order if ok[s]]
+        known = self._static[(sig, kind)] = (slots, [rank[s] for s in slots])
         return known
 
     def admitted_slots(self, sig: Signature) -> list[bool]:
@@ -219,12 +218,14 @@ class Cycle(CycleState):
         for i, constraint in enumerate(sig.static):
             vals = self.values(constraint.field)
             verdict = {v: sig.accepts(i, v) for v in set(vals)}
-            ok = map(verdict.__getitem__, vals)
-            agent_ok = list(ok if agent_ok is None else map(and_, agent_ok, ok))
+            if agent_ok is None:
+                agent_ok = [verdict[v] for v in vals]
+            else:
+                agent_ok = [verdict[v] and ok for v, ok in zip(vals, agent_ok, strict=True)]
         if agent_ok is None:
             agent_ok = [True] * len(self.agents)
         if not self.slot_is_agent:
-            agent_ok = list(map(agent_ok.__getitem__, self.slot_agent))
+            agent_ok = [agent_ok[a] for a in self.slot_agent]
         self._admits[sig] = agent_ok
         return agent_ok
 
@@ -238,7 +239,7 @@ class Cycle(CycleState):
             order, rank = self.orders[kind]
             lanes = self.split_by_value(order, name)
             known = self._order_lanes[(kind, name)] = (lanes, {
-                v: list(map(rank.__getitem__, slots)) for v, slots in lanes.items()})
+                v: [rank[s] for s in slots] for v, slots in lanes.items()})
         return known
 
 

@@ -16,7 +16,6 @@ The cursors themselves are made and moved in ``_cycle``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from mesos_wm.matcher._discrete import DiscreteFree
@@ -84,6 +83,14 @@ def _never(cycle: Any, cursor: Cursor, key: str, grouped: bool) -> bool:
     return False
 
 
+def _largest(values: list[int]) -> int:
+    """The largest of ``values`` (0 when empty), in a typed loop for the compiled build."""
+    most = 0
+    for v in values:
+        most = max(most, v)
+    return most
+
+
 def skip_full(skip: list[int], pos: int) -> int:
     """The first position from ``pos`` on not known to be full, compressing the path.
 
@@ -143,7 +150,7 @@ class CycleState:
             if n in self.kind:
                 self.cols[n] = [p.count(n) * MILLI for p in pools]
             else:
-                self.cols[n] = list(map(dict.get, scalars, repeat(n), repeat(0)))
+                self.cols[n] = [scalar.get(n, 0) for scalar in scalars]
         self.scale = {id(col): max(1, sum(col)) for col in self.cols.values()}
         self.discrete = DiscreteFree(pools)
         gpu_agent = [False] * len(agents)
@@ -200,7 +207,7 @@ class CycleState:
         placed = len(self.placed_keys)
         if placed != self._top_at:
             self._top_at = placed
-            self.top = {n: max(col, default=0) for n, col in self.cols.items()}
+            self.top = {n: _largest(col) for n, col in self.cols.items()}
             self._reach.clear()
 
     def exhausted(self) -> bool:

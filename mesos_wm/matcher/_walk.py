@@ -124,7 +124,7 @@ class Walk:
     def drop_all(self, buckets: list[Bucket], window: bool) -> None:
         """Record every bucket of the list as unplaced from its head (the index is frozen)."""
         keys = [b.keys for b in buckets]
-        self.bulk.append((buckets, keys, [b.head for b in buckets], list(map(len, keys)),
+        self.bulk.append((buckets, keys, [b.head for b in buckets], [len(k) for k in keys],
                           [b.dead for b in buckets], window))
 
     def run(self, levels: Levels, combos: Mapping[int, tuple[Shape, Signature, int]]) -> None:
