@@ -62,7 +62,8 @@ class Walk:
                               list[set[str]], bool]] = []
         self.total = total
         self.totals = list(total.values())
-        self.usage: dict[str, list[int]] = {}
+        # thousandths per DRF resource; floats (exact below 2**53) box without allocating
+        self.usage: dict[str, list[float]] = {}
         self.spare: list[Run] = []
         self._explained: dict[tuple[Shape, Signature], tuple[Failure, ...]] = {}
 
@@ -79,7 +80,7 @@ class Walk:
         usage = self.usage.get(owner)
         if usage is None:
             base = self.running.owner_usage_milli(owner)
-            usage = self.usage[owner] = [base.get(n, 0) for n in self.total]
+            usage = self.usage[owner] = [float(base.get(n, 0)) for n in self.total]
         totals = self.totals
         most = 0.0
         for i in range(len(usage)):

@@ -183,7 +183,7 @@ class Offer:
         self.offer_id = offer_id
         self.agent_id = agent_id
         self.hostname = hostname
-        self.attributes: Mapping[str, str] = attributes
+        self.attributes: dict[str, str] = _as_dict(attributes)
         self.pools = pools
         self.capacity: AgentCapacity | None = None
 
@@ -272,7 +272,7 @@ class AgentCapacity:
                  pools: tuple[Pool, ...], offer_ids: tuple[str, ...]) -> None:
         self.agent_id = agent_id
         self.hostname = hostname
-        self.attributes = attributes
+        self.attributes: dict[str, str] = _as_dict(attributes)
         self.pools = pools
         self.offer_ids = offer_ids
 
@@ -321,3 +321,9 @@ class AgentCapacity:
 
     def __repr__(self) -> str:
         return f"AgentCapacity({self.agent_id!r}, {self.hostname!r}, pools={len(self.pools)})"
+
+
+def _as_dict(attributes: Mapping[str, str]) -> dict[str, str]:
+    """The attributes as a dict (kept as given when they are one), which the compiled
+    matcher reads without a generic method call."""
+    return attributes if isinstance(attributes, dict) else dict(attributes)
