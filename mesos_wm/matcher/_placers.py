@@ -12,11 +12,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mesos_wm.matcher.constraints import Operator
+from mesos_wm.matcher._dynamic import admits_dynamic, spread_bound
+from mesos_wm.matcher.constraints import GroupCounts
 
 if TYPE_CHECKING:
     from mesos_wm.matcher._cycle import Cycle
     from mesos_wm.matcher._state import Cursor
+    from mesos_wm.matcher.request import Check
+
+_NO_COUNTS: dict[str, int] = {}
+_NO_VALUES: frozenset[str] = frozenset()
+
+
+def admits(cycle: Cycle, check: Check, a: int, group: GroupCounts) -> bool:
+    """Does agent ``a`` pass one dynamic constraint, given where the group runs?"""
+    operator, number, field = check
+    return admits_dynamic(operator, number, cycle.values(field)[a],
+                          group.counts.get(field, _NO_COUNTS),
+                          group.candidates.get(field, _NO_VALUES))
 
 
 def fits(cycle: Cycle, cur: Cursor, s: int) -> bool:
@@ -24,11 +37,12 @@ def fits(cycle: Cycle, cur: Cursor, s: int) -> bool:
     for col, need in cur.needs:
         if col[s] < need:
             return False
-    if cur.dyn:
-        assert cur.group is not None
+    if cur.checks:
+        group = cur.group
+        assert group is not None
         a = cycle.slot_agent[s]
-        for c in cur.dyn:
-            if not c.admits(cycle.values(c.field)[a], cur.group):
+        for check in cur.checks:
+            if not admits(cycle, check, a, group):
                 return False
     return True
 
@@ -117,8 +131,8 @@ def place_group_by(cycle: Cycle, cur: Cursor, key: str, grouped: bool) -> bool:
     """GROUP_BY over one field: one lane of slots per value, each walked forward."""
     group = cur.group
     assert group is not None
-    grouping = next(c for c in cur.dyn if c.operator is Operator.GROUP_BY)
-    others = [c for c in cur.dyn if c is not grouping]
+    grouping = next(check for check in cur.checks if check[0] == "GROUP_BY")
+    others = [check for check in cur.checks if check is not grouping]
     agent_of = cycle.slot_agent
     live: list[str] = []
     needs = cur.needs
@@ -136,16 +150,17 @@ def place_group_by(cycle: Cycle, cur: Cursor, key: str, grouped: bool) -> bool:
                     break
             else:
                 if not others or all(
-                        c.admits(cycle.values(c.field)[agent_of[s]], group) for c in others):
+                        admits(cycle, check, agent_of[s], group) for check in others):
                     break
             p += 1
         front[value] = shared
         lane_pos[value] = p
         if p < len(slots):
             live.append(value)
-    group.candidates[grouping.field] = frozenset(live)
-    bound = grouping.spread_bound(group)
-    counts = group.counts.get(grouping.field, {})
+    _, number, field = grouping
+    group.candidates[field] = frozenset(live)
+    counts = group.counts.get(field, _NO_COUNTS)
+    bound = spread_bound(number, counts, group.candidates[field])
     ranks = cur.ranks
     best = -1
     for value in live:
@@ -164,21 +179,21 @@ def place_groupby(cycle: Cycle, cur: Cursor, key: str, grouped: bool) -> bool:
     """GROUP_BY over several fields: every candidate slot is looked at, every time."""
     group = cur.group
     assert group is not None
-    grouping = [c for c in cur.dyn if c.operator is Operator.GROUP_BY]
-    others = [c for c in cur.dyn if c.operator is not Operator.GROUP_BY]
+    grouping = [check for check in cur.checks if check[0] == "GROUP_BY"]
+    others = [check for check in cur.checks if check[0] != "GROUP_BY"]
     agent_of = cycle.slot_agent
     fit: list[int] = []
     for tier in (cur.cands, cur.tier2 or []):
         tier[:] = [s for s in tier if cycle.room(cur, s)]
         fit += [s for s in tier if all(
-            c.admits(cycle.values(c.field)[agent_of[s]], group) for c in others)]
-    for c in grouping:
-        vals = cycle.values(c.field)
-        group.candidates[c.field] = frozenset(
+            admits(cycle, check, agent_of[s], group) for check in others)]
+    for _, _, field in grouping:
+        vals = cycle.values(field)
+        group.candidates[field] = frozenset(
             v for s in fit if (v := vals[agent_of[s]]) is not None)
     for s in fit:
         a = agent_of[s]
-        if all(c.admits(cycle.values(c.field)[a], group) for c in grouping):
+        if all(admits(cycle, check, a, group) for check in grouping):
             cycle.commit(cur, s, key, grouped)
             return True
     cur.dead = True

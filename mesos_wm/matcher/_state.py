@@ -19,10 +19,10 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mesos_wm.matcher._discrete import DiscreteFree
-from mesos_wm.matcher.constraints import HOSTNAME, Constraint, GroupCounts
+from mesos_wm.matcher.constraints import HOSTNAME, GroupCounts
 from mesos_wm.matcher.fitness import AgentView, Fitness, Strategy
 from mesos_wm.matcher.offers import AgentCapacity, Pool
-from mesos_wm.matcher.request import GPUS, MILLI, Shape, Signature, TaskRequest
+from mesos_wm.matcher.request import GPUS, MILLI, Check, Shape, Signature, TaskRequest
 from mesos_wm.matcher.result import Discrete, Placement
 from mesos_wm.matcher.running import RunningIndex
 
@@ -48,7 +48,7 @@ class Cursor:
     the matcher and by :meth:`Cycle.walk`; the others through ``place``.
     """
 
-    __slots__ = ("cands", "dead", "disc", "drf", "dyn", "fast", "group", "inc", "kind", "lane",
+    __slots__ = ("cands", "checks", "dead", "disc", "drf", "fast", "group", "inc", "kind", "lane",
                  "lane_front", "lane_pos", "lanes", "master", "needs", "place", "pos", "rank_of",
                  "ranks", "shape", "sig", "skip", "tier2", "unschedulable")
 
@@ -68,7 +68,7 @@ class Cursor:
         self.kind = 0
         self.inc = 0.0
         self.drf: tuple[int, ...] = ()
-        self.dyn: tuple[Constraint, ...] = sig.dynamic
+        self.checks: tuple[Check, ...] = sig.checks
         self.group: GroupCounts | None = None
         self.lane: Cursor | None = None
         self.master: Cursor | None = None

@@ -32,6 +32,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from mesos_wm.matcher._dynamic import admits_dynamic, spread_bound
+
 __all__ = ["HOSTNAME", "AgentAttributes", "Constraint", "GroupCounts", "Operator", "field_value"]
 
 HOSTNAME = "hostname"
@@ -209,20 +211,9 @@ class Constraint:
         """Evaluate on one field value given where the group's tasks are."""
         if self.static:
             return self.accepts(value)
-        if value is None:
-            return False
-        counts = group.counts.get(self.field, {})
-        here = counts.get(value, 0)
-        op = self.operator
-        if op is Operator.UNIQUE:
-            return here == 0
-        if op is Operator.MAX_PER:
-            return here < self._number
-        if op is Operator.CLUSTER:
-            used = [v for v, c in counts.items() if c > 0]
-            return not used or value in used
-        bound = self.spread_bound(group)
-        return bound is None or here <= bound
+        return admits_dynamic(self.operator, self._number, value,
+                              group.counts.get(self.field, {}),
+                              group.candidates.get(self.field, frozenset()))
 
     def spread_bound(self, group: GroupCounts) -> int | None:
         """GROUP_BY: the most tasks of the group a value may already hold to be chosen.
@@ -232,14 +223,8 @@ class Constraint:
         (any value will do).  :meth:`admits` compares a value's count with it, so a cycle
         can work it out once per placement instead of once per value.
         """
-        counts = group.counts.get(self.field, {})
-        used_values = {v for v, c in counts.items() if c > 0}
-        if self._number and len(used_values) < self._number:
-            return 0
-        known = used_values | group.candidates.get(self.field, frozenset())
-        if not known:
-            return None
-        return min(counts.get(v, 0) for v in known)
+        return spread_bound(self._number, group.counts.get(self.field, {}),
+                            group.candidates.get(self.field, frozenset()))
 
     def evaluate(self, agent: AgentAttributes, group: GroupCounts | None = None) -> str | None:
         """Check the constraint for one agent (Fenzo's ``ConstraintEvaluator.evaluate``).

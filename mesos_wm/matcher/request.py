@@ -110,6 +110,10 @@ def _fmt(milli: int) -> str:
     return str(whole) if not frac else f"{milli / MILLI:g}"
 
 
+Check = tuple[str, int, str]
+"""A dynamic constraint as the compiled placers evaluate it: (operator, count, field)."""
+
+
 class Signature:
     """An interned placement class: the constraints, group and pinned agent of a task.
 
@@ -122,6 +126,7 @@ class Signature:
         constraints: all constraints, in the task's order.
         static: those that depend only on the agent.
         dynamic: those that depend on where the group runs.
+        checks: ``dynamic`` as :data:`Check` triples.
         group: the group the dynamic constraints count over (None when none).
         pin: the agent id the task must go to, or None.
         groupby: True when a GROUP_BY constraint is among the dynamic ones.
@@ -130,8 +135,8 @@ class Signature:
         master: the signature without any constraint or pin.
     """
 
-    __slots__ = ("_verdicts", "base", "constraints", "dynamic", "group", "groupby", "index",
-                 "key", "master", "pin", "static")
+    __slots__ = ("_verdicts", "base", "checks", "constraints", "dynamic", "group", "groupby",
+                 "index", "key", "master", "pin", "static")
 
     def __init__(self, index: int, constraints: tuple[Constraint, ...], group: str | None,
                  pin: str | None, base: Signature | None = None) -> None:
@@ -144,6 +149,8 @@ class Signature:
         dynamic = tuple(c for c in constraints if not c.static)
         self.dynamic = dynamic if group is not None else ()
         self.group = group if self.dynamic else None
+        self.checks: tuple[Check, ...] = tuple(
+            (c.operator, c.count, c.field) for c in self.dynamic)
         self.pin = pin
         self.groupby = any(c.operator is Operator.GROUP_BY for c in self.dynamic)
         self.base: Signature = base if base is not None and self.dynamic else self

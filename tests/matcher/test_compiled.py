@@ -75,6 +75,13 @@ def test_the_matcher_is_compiled_where_it_was_built() -> None:
     assert not _compiled.stale_modules(MATCHER_DIR)
 
 
+def test_every_matcher_module_but_the_user_facing_ones_is_listed_for_compiling() -> None:
+    leaves = {path.stem for path in MATCHER_DIR.glob("*.py")} - {"__init__"}
+    listed = {name.rsplit(".", 1)[1] for name in _compiled.COMPILED}
+    assert listed <= leaves
+    assert leaves - listed == {"constraints", "fitness"}
+
+
 def test_interpreted_and_compiled_matchers_decide_alike() -> None:
     if not _compiled.is_compiled(mesos_wm.matcher._walk):
         missing_service("no compiled matcher to compare with the interpreted one")
