@@ -35,9 +35,7 @@ from mesos_wm.matcher._state import (
     combo_key,
     skip_full,
 )
-from mesos_wm.matcher.constraints import Operator
 from mesos_wm.matcher.fairness import share_increment
-from mesos_wm.matcher.fitness import Strategy
 from mesos_wm.matcher.request import MILLI, Shape, Signature
 
 __all__ = ["Cursor", "Cycle", "skip_full"]
@@ -79,7 +77,7 @@ class Cycle(CycleState):
         else:
             self._describe(cur, shape)
         kind = self.order_kind(shape)
-        if self.fitness is None and self.strategy is Strategy.BINPACK:
+        if self.first_fit:
             cur.fast = True
             cur.kind = kind
             cur.cands, cur.ranks = self.static_slots(sig, kind)
@@ -146,27 +144,27 @@ class Cycle(CycleState):
         cur.drf = lane.drf
         assert sig.group is not None
         cur.group = self.group_state(sig.group)
-        grouping = [c for c in sig.dynamic if c.operator is Operator.GROUP_BY]
+        grouping = [field for op, _, field in sig.checks if op == "GROUP_BY"]
         if lane.fast and not sig.groupby:
             cur.cands = lane.cands
             cur.pos = lane.pos
             cur.place = place_binpack_dynamic
         elif len(grouping) == 1:
-            known = self._value_lanes.get((lane, grouping[0].field))
+            known = self._value_lanes.get((lane, grouping[0]))
             if known is None and lane.skip is not None:
-                shared, lane_ranks = self.order_lanes(lane.kind, grouping[0].field)
+                shared, lane_ranks = self.order_lanes(lane.kind, grouping[0])
                 ranks = self.orders[lane.kind][1]
                 at = ranks[lane.cands[lane.pos]]
-                known = self._value_lanes[(lane, grouping[0].field)] = (shared, ranks, {
+                known = self._value_lanes[(lane, grouping[0])] = (shared, ranks, {
                     v: bisect_left(r, at) for v, r in lane_ranks.items()})
             elif known is None:
                 start = lane.pos if lane.fast else 0
                 ordered = lane.cands[start:] + (lane.tier2 or [])
-                lanes = self.split_by_value(ordered, grouping[0].field)
+                lanes = self.split_by_value(ordered, grouping[0])
                 ranks = [0] * len(self.pools)
                 for r, s in enumerate(ordered):
                     ranks[s] = r
-                known = self._value_lanes[(lane, grouping[0].field)] = (
+                known = self._value_lanes[(lane, grouping[0])] = (
                     lanes, ranks, dict.fromkeys(lanes, 0))
             cur.lanes, cur.ranks, cur.lane_front = known
             cur.lane_pos = dict.fromkeys(cur.lanes, 0)

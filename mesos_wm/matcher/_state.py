@@ -160,6 +160,7 @@ class CycleState:
         self.gpu = [gpu_agent[a] for a in slot_agent]
         self.any_gpu = any(self.gpu)
         self.strategy = strategy
+        self.first_fit = fitness is None and strategy is Strategy.BINPACK
         self.avoid_gpu = avoid_gpu and self.any_gpu
         self.running = running
         self.tasks = tasks
