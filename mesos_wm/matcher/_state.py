@@ -121,6 +121,7 @@ class CycleState:
         fitness_window: int,
         never: NeverFits,
         drf_total: Mapping[str, int],
+        group_sigs: dict[str, tuple[Signature, ...]],
     ) -> None:
         self.agents = agents
         self.never = never
@@ -175,7 +176,7 @@ class CycleState:
         self.cursors: dict[int, Cursor] = {}
         self.groups: dict[str, GroupCounts] = {}
         self.group_fields: dict[str, set[str]] = {}
-        self.group_sigs: dict[str, list[Signature]] = {}
+        self.group_sigs = group_sigs
         self._values: dict[str, list[str | None]] = {}
         self._static: dict[tuple[Signature, int], tuple[list[int], list[int]]] = {}
         self._admits: dict[Signature, list[bool]] = {}
@@ -298,11 +299,6 @@ class CycleState:
                 else [a.attributes.get(name) for a in self.agents])
         return vals
 
-
-    def track_group(self, sig: Signature) -> None:
-        """Count the placements of a dynamic signature's group from now on."""
-        assert sig.group is not None
-        self.group_sigs.setdefault(sig.group, []).append(sig)
 
     def group_state(self, group: str) -> GroupCounts:
         """Where the tasks of a tracked group run: running tasks, then this cycle's

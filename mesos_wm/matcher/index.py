@@ -143,6 +143,7 @@ class PendingIndex:
         self._clock = [0]
         self._combos: dict[int, tuple[Shape, Signature, int]] = {}
         self._layout: list[tuple[int, list[tuple[str, list[Bucket]]]]] | None = None
+        self._groups: dict[str, tuple[Signature, ...]] | None = None
         self.version = 0
 
     def __len__(self) -> int:
@@ -180,6 +181,8 @@ class PendingIndex:
             owners.setdefault(task.owner, {})[(shape.index, sig.index)] = bucket
             self._layout = None
             self._sig_buckets[sig] += 1
+            if sig.group is not None and self._sig_buckets[sig] == 1:
+                self._groups = None
             self._shape_buckets[shape] = self._shape_buckets.get(shape, 0) + 1
             combo = self._combos.get(bucket.ck)
             self._combos[bucket.ck] = (shape, sig, 1 if combo is None else combo[2] + 1)
@@ -257,6 +260,8 @@ class PendingIndex:
 
     def _release(self, sig: Signature) -> None:
         self._sig_buckets[sig] -= 1
+        if sig.group is not None and self._sig_buckets[sig] == 0:
+            self._groups = None
         if self._sig_buckets[sig] == 0 and sig.base is not sig:
             del self._sig_buckets[sig]
             del self._sigs[sig.key]
@@ -291,9 +296,19 @@ class PendingIndex:
         (do not modify)."""
         return self._combos
 
-    def group_signatures(self) -> list[Signature]:
-        """The signatures with dynamic constraints (and a group) of the pending tasks."""
-        return [s for s, n in self._sig_buckets.items() if n and s.group is not None]
+    def group_signatures(self) -> dict[str, tuple[Signature, ...]]:
+        """The signatures with dynamic constraints of the pending tasks, by group.
+
+        The same mapping is returned until such a signature appears or goes (do not
+        modify it).
+        """
+        if self._groups is None:
+            groups: dict[str, list[Signature]] = {}
+            for sig, n in self._sig_buckets.items():
+                if n and sig.group is not None:
+                    groups.setdefault(sig.group, []).append(sig)
+            self._groups = {group: tuple(sigs) for group, sigs in groups.items()}
+        return self._groups
 
     def resource_names(self) -> set[str]:
         """Every resource name a pending task asks for."""

@@ -115,9 +115,8 @@ class Matcher:
         cycle = Cycle(agents, pending.shapes(), strategy=self.strategy,
                       avoid_gpu=self.avoid_gpu_agents, running=running, tasks=pending._tasks,
                       fitness=self.fitness, fitness_window=self.fitness_window,
-                      never=self._never, drf_total=drf_total)
-        for sig in pending.group_signatures():
-            cycle.track_group(sig)
+                      never=self._never, drf_total=drf_total,
+                      group_sigs=pending.group_signatures())
         window = self.scan_window if self.scan_window is not None else sys.maxsize
         walk = Walk(cycle, self.cluster, running, total=drf_total, window=window,
                     quantum=self.drf_quantum)

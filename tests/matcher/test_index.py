@@ -114,3 +114,22 @@ def test_levels_are_reused_until_a_bucket_is_made_or_emptied() -> None:
     assert layout(index) == [(0, [("default", ["cpus:1;mem:100", "cpus:2;mem:100"])])]
     index.discard_many(["c", "d"])
     assert index.levels() == []
+
+
+def test_group_signatures_are_reused_until_one_appears_or_goes() -> None:
+    index = PendingIndex()
+    unique = [["hostname", "UNIQUE"]]
+    index.add_many([task("a", group="g1", constraints=unique), task("plain", group="g1")])
+    first = index.group_signatures()
+    assert {g: [s.describe() for s in sigs] for g, sigs in first.items()} == {
+        "g1": ["hostname UNIQUE"]}
+    index.add(task("b", 2, group="g1", constraints=unique))
+    assert index.group_signatures() is first
+    index.add(task("c", group="g1", constraints=[["rack", "MAX_PER", 2]]))
+    second = index.group_signatures()
+    assert second is not first and len(second["g1"]) == 2
+    assert first == {"g1": first["g1"]} and len(first["g1"]) == 1
+    index.remove("c")
+    assert [s.describe() for s in index.group_signatures()["g1"]] == ["hostname UNIQUE"]
+    index.discard_many(["a", "b"])
+    assert index.group_signatures() == {}
