@@ -20,7 +20,7 @@ __all__ = ["Run", "RunQueue"]
 class Run:
     """A bucket's place in the walk: ``keys[pos]`` is its next task, submitted at ``sub``.
 
-    ``keys``, ``subs`` and ``dead`` are the bucket's lists (the index is frozen during a
+    ``keys``, ``subs`` and ``dead`` are the bucket's (the index is frozen during a
     cycle); ``end`` is ``len(keys)``.  A run may be :meth:`reset` for another bucket once
     it has left its queue.
     """
