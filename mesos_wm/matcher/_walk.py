@@ -25,7 +25,7 @@ from mesos_wm.matcher._cycle import Cursor, Cycle, skip_full
 from mesos_wm.matcher._queue import Run, RunQueue
 from mesos_wm.matcher.cluster import ClusterView
 from mesos_wm.matcher.explain import explain_pending, explain_unschedulable, explain_window
-from mesos_wm.matcher.index import Bucket
+from mesos_wm.matcher.index import Bucket, ChangeLog
 from mesos_wm.matcher.request import Shape, Signature
 from mesos_wm.matcher.result import Failure, Snapshot, Unplaced
 from mesos_wm.matcher.running import RunningIndex
@@ -46,10 +46,12 @@ class Walk:
         total: the cluster total per DRF resource, in thousandths.
         window: at most this many tasks are examined.
         quantum: how far an owner may run ahead of the next before yielding its turn.
+        log: the index's changes since it was frozen for this cycle.
     """
 
     def __init__(self, cycle: Cycle, cluster: ClusterView, running: RunningIndex, *,
-                 total: Mapping[str, int], window: int, quantum: float) -> None:
+                 total: Mapping[str, int], window: int, quantum: float,
+                 log: ChangeLog) -> None:
         self.cycle = cycle
         self.cluster = cluster
         self.running = running
@@ -58,8 +60,8 @@ class Walk:
         self.examined = 0
         self.window_reached = False
         self.drops: list[tuple[Bucket, list[str], int, int, set[str], bool]] = []
-        self.bulk: list[tuple[list[Bucket], list[list[str]], list[int], list[int],
-                              list[set[str]], bool]] = []
+        self.bulk: list[tuple[list[Bucket], bool]] = []
+        self.log = log
         self.total = total
         self.totals = list(total.values())
         # thousandths per DRF resource; floats (exact below 2**53) box without allocating
@@ -97,10 +99,13 @@ class Walk:
         out: list[Unplaced] = []
         for b, keys, start, end, dead, window in self.drops:
             self._group(out, b, (keys, start, end, dead), window)
-        for buckets, keys_of, heads, ends, deads, window in self.bulk:
-            for b, keys, start, end, dead in zip(buckets, keys_of, heads, ends, deads,
-                                                 strict=True):
-                self._group(out, b, (keys, start, end, dead), window)
+        changed = self.log.states() if self.bulk else {}
+        for buckets, window in self.bulk:
+            for b in buckets:
+                snapshot = changed.get(b)
+                if snapshot is None:
+                    snapshot = (b.keys, b.head, len(b.keys), b.dead)
+                self._group(out, b, snapshot, window)
         out.sort(key=lambda g: (-g.priority, g.owner, g.task_keys[0]))
         return out
 
@@ -123,10 +128,13 @@ class Walk:
             out.append(group)
 
     def drop_all(self, buckets: list[Bucket], window: bool) -> None:
-        """Record every bucket of the list as unplaced from its head (the index is frozen)."""
-        keys = [b.keys for b in buckets]
-        self.bulk.append((buckets, keys, [b.head for b in buckets], [len(k) for k in keys],
-                          [b.dead for b in buckets], window))
+        """Record every bucket of the list as unplaced from its head.
+
+        Nothing of the buckets is read now: :meth:`unplaced` reads them as they were at the
+        cycle's freeze (``log``), so settling levels costs nothing per bucket.  ``buckets``
+        must not change afterwards (the index's level lists never do).
+        """
+        self.bulk.append((buckets, window))
 
     def run(self, levels: Levels, combos: Mapping[int, tuple[Shape, Signature, int]]) -> None:
         """Walk the levels, highest priority first (``combos``: see :meth:`settle`)."""

@@ -22,8 +22,45 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from mesos_wm.matcher.constraints import Constraint
 from mesos_wm.matcher.request import Shape, Signature, TaskRequest
+from mesos_wm.matcher.result import Snapshot
 
-__all__ = ["Bucket", "PendingIndex"]
+__all__ = ["Bucket", "ChangeLog", "PendingIndex"]
+
+
+class ChangeLog:
+    """The buckets changed after one freeze of the index, each as it was at the freeze.
+
+    Each log links to the next freeze's, so the states at a freeze can be read however
+    the index changed since: a bucket's state is the first one logged from that freeze on,
+    or its current one when it has not changed.
+    """
+
+    __slots__ = ("entries", "next")
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[Bucket, list[str], int, int, set[str]]] = []
+        self.next: ChangeLog | None = None
+
+    def states(self) -> dict[Bucket, Snapshot]:
+        """The state at this log's freeze of every bucket changed since."""
+        out: dict[Bucket, Snapshot] = {}
+        log: ChangeLog | None = self
+        while log is not None:
+            for bucket, keys, head, end, dead in log.entries:
+                if bucket not in out:
+                    out[bucket] = (keys, head, end, dead)
+            log = log.next
+        return out
+
+
+class Clock:
+    """The index's freeze count and current :class:`ChangeLog`, shared with its buckets."""
+
+    __slots__ = ("log", "now")
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.log = ChangeLog()
 
 
 class Bucket:
@@ -36,15 +73,16 @@ class Bucket:
     ``dead``.  A cycle may keep a :meth:`snapshot`; the bucket then copies its lists before
     changing them in place (appending is safe), so snapshots stay valid.  The index's
     :meth:`PendingIndex.freeze` does the same for all its buckets at once: a bucket is
-    shared while ``copied`` differs from the index's ``clock``.  Treat it as read-only
+    shared while ``copied`` differs from the index's ``clock``, and its first change after
+    a freeze logs its state at the freeze (:class:`ChangeLog`).  Treat it as read-only
     outside :class:`PendingIndex`.
     """
 
-    __slots__ = ("ck", "clock", "copied", "dead", "grouped", "head", "keys", "live", "owner",
-                 "priority", "shape", "sig", "subs")
+    __slots__ = ("ck", "clock", "copied", "dead", "grouped", "head", "keys", "live", "logged",
+                 "owner", "priority", "shape", "sig", "subs")
 
     def __init__(self, priority: int, owner: str, shape: Shape, sig: Signature,
-                 clock: list[int] | None = None) -> None:
+                 clock: Clock | None = None) -> None:
         self.priority = priority
         self.owner = owner
         self.shape = shape
@@ -56,8 +94,9 @@ class Bucket:
         self.head = 0
         self.live = 0
         self.grouped = 0
-        self.clock = clock if clock is not None else [0]
-        self.copied = self.clock[0]
+        self.clock = clock if clock is not None else Clock()
+        self.copied = self.clock.now
+        self.logged = self.clock.now
 
     def live_keys(self) -> list[str]:
         """The live task keys in order."""
@@ -69,12 +108,19 @@ class Bucket:
         self.copied = -1
         return (self.keys, pos, len(self.keys), self.dead)
 
+    def _log_state(self) -> None:
+        """Before a change: log the state at the last freeze, once per freeze."""
+        clock = self.clock
+        if self.logged != clock.now:
+            self.logged = clock.now
+            clock.log.entries.append((self, self.keys, self.head, len(self.keys), self.dead))
+
     def _unshare(self) -> None:
-        if self.copied != self.clock[0]:
+        if self.copied != self.clock.now:
             self.keys = list(self.keys)
             self.subs = array("d", self.subs)
             self.dead = set(self.dead)
-            self.copied = self.clock[0]
+            self.copied = self.clock.now
 
     def _compact(self) -> None:
         dead = self.dead
@@ -84,9 +130,10 @@ class Bucket:
         self.keys = [k for _, k in pairs]
         self.dead = set()
         self.head = 0
-        self.copied = self.clock[0]
+        self.copied = self.clock.now
 
     def _insert(self, submitted: float, key: str) -> None:
+        self._log_state()
         if key in self.dead or (self.head and self.keys and (submitted, key) < (
                 self.subs[self.head - 1], self.keys[self.head - 1])):
             self._compact()
@@ -105,6 +152,7 @@ class Bucket:
         self.live += 1
 
     def _remove(self, key: str) -> None:
+        self._log_state()
         self.live -= 1
         if self.dead:
             self._unshare()
@@ -144,7 +192,7 @@ class PendingIndex:
         self._shape_buckets: dict[Shape, int] = {}
         self._serial = 0
         self._levels: dict[int, dict[str, dict[tuple[int, int], Bucket]]] = {}
-        self._clock = [0]
+        self._clock = Clock()
         self._combos: dict[int, tuple[Shape, Signature, int]] = {}
         self._layout: list[tuple[int, list[tuple[str, list[Bucket]]]]] | None = None
         self._groups: dict[str, tuple[Signature, ...]] | None = None
@@ -211,14 +259,23 @@ class PendingIndex:
         self._sig_buckets[sig] = 0
         return sig
 
-    def freeze(self) -> None:
-        """Keep every bucket's current lists valid for whoever holds references to them.
+    def freeze(self) -> ChangeLog:
+        """Keep every bucket's current state readable for whoever holds references to it.
 
         A matching cycle calls it before it looks at the buckets: afterwards each bucket
-        copies its lists before changing them in place (appending stays in place), so the
-        unplaced keys a cycle reports stay those of the index it saw.
+        copies its lists before changing them in place (appending stays in place) and logs
+        its state before its first change, so the unplaced keys a cycle reports stay those
+        of the index it saw.
+
+        Returns:
+            The log of the changes from now on (see :meth:`ChangeLog.states`).
         """
-        self._clock[0] += 1
+        clock = self._clock
+        clock.now += 1
+        log = ChangeLog()
+        clock.log.next = log
+        clock.log = log
+        return log
 
     def add_many(self, tasks: Iterable[TaskRequest]) -> None:
         """Add several tasks (see :meth:`add`)."""

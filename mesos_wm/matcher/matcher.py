@@ -119,8 +119,7 @@ class Matcher:
                       group_sigs=pending.group_signatures())
         window = self.scan_window if self.scan_window is not None else sys.maxsize
         walk = Walk(cycle, self.cluster, running, total=drf_total, window=window,
-                    quantum=self.drf_quantum)
-        pending.freeze()
+                    quantum=self.drf_quantum, log=pending.freeze())
         walk.run(pending.levels(), pending.combos())
         used_ids = {i for s, used in enumerate(cycle.used) if used
                     for i in cycle.pools[s].offer_ids}

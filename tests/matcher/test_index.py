@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from mesos_wm.matcher import PendingIndex
+from mesos_wm.matcher.index import ChangeLog
 
 from .builders import task
 
@@ -133,3 +134,24 @@ def test_group_signatures_are_reused_until_one_appears_or_goes() -> None:
     assert [s.describe() for s in index.group_signatures()["g1"]] == ["hostname UNIQUE"]
     index.discard_many(["a", "b"])
     assert index.group_signatures() == {}
+
+
+def test_a_change_log_gives_each_bucket_as_it_was_at_its_freeze() -> None:
+    index = PendingIndex()
+    index.add_many([task(f"t{i}", submitted=i) for i in range(5)])
+    (bucket,) = index.buckets()
+    first = index.freeze()
+    index.remove("t0")
+    index.add(task("t9", submitted=9))
+    second = index.freeze()
+    index.remove("t3")
+    index.add(task("t1b", submitted=1.5))
+
+    def live(log: ChangeLog) -> list[str]:
+        keys, head, end, dead = log.states()[bucket]
+        return [k for k in keys[head:end] if k not in dead]
+
+    assert live(first) == ["t0", "t1", "t2", "t3", "t4"]
+    assert live(second) == ["t1", "t2", "t3", "t4", "t9"]
+    assert bucket.live_keys() == ["t1", "t1b", "t2", "t4", "t9"]
+    assert index.freeze().states() == {}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from mesos_wm.matcher import ClusterView, Failure, Matcher, RunningIndex
+from mesos_wm.matcher import ClusterView, Failure, Matcher, RunningIndex, TaskRequest
 from mesos_wm.resources import scalar
 
 from .builders import index_of, make_offer, offer, placed, reasons, task
@@ -126,6 +128,33 @@ def test_unplaced_keys_are_a_snapshot_of_the_match() -> None:
     pending.add(task("t9", 2, 256, submitted=9))
     pending.add(task("t2b", 2, 256, submitted=2.5))
     assert [g.task_keys for g in result.unplaced] == [("t2", "t3", "t4", "t5")]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_unplaced_read_after_later_cycles_and_changes_are_those_of_the_match(seed: int) -> None:
+    rng = random.Random(seed)
+
+    def new_task(i: int) -> TaskRequest:
+        return task(f"t{i}", rng.choice([1, 2, 4]), 256, priority=rng.randrange(4),
+                    owner=rng.choice(["ann", "bob"]), submitted=float(rng.randrange(40)))
+
+    tasks = [new_task(i) for i in range(120)]
+    offers = [offer(8, 8192, agent=f"a{a}") for a in range(4)]
+    pending, twin = index_of(tasks), index_of(tasks)
+    window = rng.choice([None, 15])
+    result = Matcher(scan_window=window).match(offers, pending)
+    expected = [(g.task_keys, g.reason) for g in Matcher(scan_window=window).match(
+        offers, twin).unplaced]
+    serial = 1000
+    for _ in range(2):
+        for key in rng.sample(list(pending), 30):
+            pending.remove(key)
+        for _ in range(30):
+            serial += 1
+            pending.add(new_task(serial))
+        Matcher().match(offers, pending)
+    assert [(g.task_keys, g.reason) for g in result.unplaced] == expected
+    assert expected and any(g.task_keys[0] in pending for g in result.unplaced)
 
 
 def test_shapes_out_of_reach_after_a_level_are_dropped_without_being_examined() -> None:
