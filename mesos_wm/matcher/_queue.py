@@ -5,8 +5,9 @@ bucket's cursor, the position of its next task and that task's submit time; a
 :class:`RunQueue` is a binary heap of the owner's runs, first the run whose next task was
 submitted earliest (equal submit times by task key).  Runs are plain objects whose numeric
 fields the compiled build stores unboxed, so moving a run's head and sifting the heap
-allocate nothing; the heap is sifted here rather than through :mod:`heapq`, whose generic
-comparisons would cost more than the sift.
+allocate nothing.  Queueing a bucket reads only the bucket object itself (its head and
+``first``); its keys are read once it is on top.  The heap is sifted here rather than
+through :mod:`heapq`, whose generic comparisons would cost more than the sift.
 """
 
 from __future__ import annotations
@@ -18,42 +19,34 @@ __all__ = ["Run", "RunQueue"]
 
 
 class Run:
-    """A bucket's place in the walk: ``keys[pos]`` is its next task, submitted at ``sub``.
+    """A bucket's place in the walk: ``bucket.keys[pos]`` is its next task, submitted at
+    ``sub`` (the index is frozen during a cycle).  A run may be :meth:`reset` for another
+    bucket once it has left its queue."""
 
-    ``keys``, ``subs`` and ``dead`` are the bucket's (the index is frozen during a
-    cycle); ``end`` is ``len(keys)``.  A run may be :meth:`reset` for another bucket once
-    it has left its queue.
-    """
+    __slots__ = ("bucket", "cursor", "pos", "sub")
 
-    __slots__ = ("bucket", "cursor", "dead", "end", "keys", "pos", "sub", "subs")
+    bucket: Bucket
+    cursor: Cursor
+    pos: int
+    sub: float
 
     def __init__(self, bucket: Bucket, cursor: Cursor) -> None:
-        self.bucket = bucket
-        self.cursor = cursor
-        self.keys = bucket.keys
-        self.subs = bucket.subs
-        self.dead = bucket.dead
-        self.pos = bucket.head
-        self.end = len(self.keys)
-        self.sub = self.subs[self.pos]
+        self.reset(bucket, cursor)
 
     def reset(self, bucket: Bucket, cursor: Cursor) -> None:
         """Start over at the head of ``bucket`` (it has a live task)."""
         self.bucket = bucket
         self.cursor = cursor
-        self.keys = bucket.keys
-        self.subs = bucket.subs
-        self.dead = bucket.dead
         self.pos = bucket.head
-        self.end = len(self.keys)
-        self.sub = self.subs[self.pos]
+        self.sub = bucket.first
 
     def skip_dead(self) -> None:
         """Move ``pos`` past tombstones."""
-        dead = self.dead
-        keys = self.keys
+        bucket = self.bucket
+        dead = bucket.dead
+        keys = bucket.keys
         pos = self.pos
-        end = self.end
+        end = len(keys)
         while pos < end and keys[pos] in dead:
             pos += 1
         self.pos = pos
@@ -63,7 +56,7 @@ def _before(a: Run, b: Run) -> bool:
     """Is run ``a``'s next task before run ``b``'s (submit time, then key)?"""
     if a.sub != b.sub:
         return a.sub < b.sub
-    return a.keys[a.pos] < b.keys[b.pos]
+    return a.bucket.keys[a.pos] < b.bucket.keys[b.pos]
 
 
 class RunQueue:

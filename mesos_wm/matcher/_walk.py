@@ -59,7 +59,7 @@ class Walk:
         self.quantum = quantum
         self.examined = 0
         self.window_reached = False
-        self.drops: list[tuple[Bucket, list[str], int, int, set[str], bool]] = []
+        self.drops: list[tuple[Bucket, int, bool]] = []
         self.bulk: list[tuple[list[Bucket], bool]] = []
         self.log = log
         self.total = total
@@ -97,14 +97,13 @@ class Walk:
         does not depend on the order tasks were added to the index.
         """
         out: list[Unplaced] = []
-        for b, keys, start, end, dead, window in self.drops:
-            self._group(out, b, (keys, start, end, dead), window)
-        changed = self.log.states() if self.bulk else {}
+        changed = self.log.states()
+        for b, pos, window in self.drops:
+            keys, _, end, dead = changed.get(b) or (b.keys, b.head, len(b.keys), b.dead)
+            self._group(out, b, (keys, pos, end, dead), window)
         for buckets, window in self.bulk:
             for b in buckets:
-                snapshot = changed.get(b)
-                if snapshot is None:
-                    snapshot = (b.keys, b.head, len(b.keys), b.dead)
+                snapshot = changed.get(b) or (b.keys, b.head, len(b.keys), b.dead)
                 self._group(out, b, snapshot, window)
         out.sort(key=lambda g: (-g.priority, g.owner, g.task_keys[0]))
         return out
@@ -221,11 +220,13 @@ class Walk:
                 run = runs[0]
                 cur = run.cursor
                 if cur.dead:
-                    drops.append(_leftover(run, False))
+                    drops.append((run.bucket, run.pos, False))
                     spare.append(queue.pop())
                     continue
                 left -= 1
-                key = run.keys[run.pos]
+                b = run.bucket
+                keys = b.keys
+                key = keys[run.pos]
                 if cur.fast:
                     needs = cur.needs
                     p = cur.pos
@@ -235,25 +236,25 @@ class Walk:
                             s = self._next_slot(cur, p, col, need, smallest)
                             break
                     if s < 0:
-                        drops.append(_leftover(run, False))
+                        drops.append((b, run.pos, False))
                         spare.append(queue.pop())
                         continue
                     for col, need in needs:
                         col[s] = col[s] - need
                     cycle.record(cur, s, key)
-                    if run.bucket.grouped > 0 and len(groups) > 0:
+                    if b.grouped > 0 and len(groups) > 0:
                         group = cycle.tasks[key][0].group
                         if group is not None and group in groups:
                             cycle.count_in_group(group, s)
-                elif not cur.place(cycle, cur, key, run.bucket.grouped > 0):
-                    drops.append(_leftover(run, False))
+                elif not cur.place(cycle, cur, key, b.grouped > 0):
+                    drops.append((b, run.pos, False))
                     spare.append(queue.pop())
                     continue
                 run.pos += 1
-                if len(run.dead) > 0:
+                if len(b.dead) > 0:
                     run.skip_dead()
-                if run.pos < run.end:
-                    run.sub = run.subs[run.pos]
+                if run.pos < len(keys):
+                    run.sub = b.subs[run.pos]
                     queue.moved()
                 else:
                     spare.append(queue.pop())
@@ -320,11 +321,6 @@ class Walk:
     def _drop_rest(self, queue: RunQueue) -> None:
         drops = self.drops
         for run in queue.runs:
-            drops.append(_leftover(run, True))
+            drops.append((run.bucket, run.pos, True))
         self.spare.extend(queue.runs)
         queue.runs.clear()
-
-
-def _leftover(run: Run, window: bool) -> tuple[Bucket, list[str], int, int, set[str], bool]:
-    """The unplaced rest of a run's bucket, as :attr:`Walk.drops` keeps it."""
-    return (run.bucket, run.keys, run.pos, run.end, run.dead, window)

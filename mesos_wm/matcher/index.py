@@ -68,6 +68,8 @@ class Bucket:
 
     The submit times are an ``array('d')``: a cycle reads one per task it places, and
     contiguous doubles are read without the cache miss that scattered float objects cost.
+    ``first`` is the submit time of the task at ``head`` (of a live bucket), which a cycle
+    reads for every bucket it queues.
 
     ``keys[head:]`` holds the live tasks and tombstones; a key is a tombstone when it is in
     ``dead``.  A cycle may keep a :meth:`snapshot`; the bucket then copies its lists before
@@ -78,8 +80,8 @@ class Bucket:
     outside :class:`PendingIndex`.
     """
 
-    __slots__ = ("ck", "clock", "copied", "dead", "grouped", "head", "keys", "live", "logged",
-                 "owner", "priority", "shape", "sig", "subs")
+    __slots__ = ("ck", "clock", "copied", "dead", "first", "grouped", "head", "keys", "live",
+                 "logged", "owner", "priority", "shape", "sig", "subs")
 
     def __init__(self, priority: int, owner: str, shape: Shape, sig: Signature,
                  clock: Clock | None = None) -> None:
@@ -92,6 +94,7 @@ class Bucket:
         self.subs = array("d")
         self.dead: set[str] = set()
         self.head = 0
+        self.first = 0.0
         self.live = 0
         self.grouped = 0
         self.clock = clock if clock is not None else Clock()
@@ -150,6 +153,7 @@ class Bucket:
             keys.insert(pos, key)
             subs.insert(pos, submitted)
         self.live += 1
+        self.first = self.subs[self.head]
 
     def _remove(self, key: str) -> None:
         self._log_state()
@@ -169,6 +173,8 @@ class Bucket:
             self.dead.add(key)
         if len(self.dead) > self.live or self.head > 64 + self.live:
             self._compact()
+        if self.live:
+            self.first = self.subs[self.head]
 
 
 class PendingIndex:

@@ -64,6 +64,8 @@ def test_matches_a_sorted_reference_under_random_churn() -> None:
             sub = float(rng.randrange(50)) if rng.random() < 0.3 else float(serial)
             index.add(task(key, submitted=sub))
             live[key] = sub
+        if live:
+            assert index.buckets()[0].first == min(live.values())
     (bucket,) = index.buckets()
     assert bucket.live_keys() == sorted(live, key=lambda k: (live[k], k))
     assert bucket.live == len(live) == len(index)

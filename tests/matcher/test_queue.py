@@ -33,10 +33,10 @@ def test_drain_is_submit_then_key_order(spec: list[tuple[float, int]], n: int) -
     drained = []
     while len(queue):
         run = queue.first()
-        drained.append((run.sub, run.keys[run.pos]))
+        drained.append((run.sub, run.bucket.keys[run.pos]))
         run.pos += 1
-        if run.pos < run.end:
-            run.sub = run.subs[run.pos]
+        if run.pos < len(run.bucket.keys):
+            run.sub = run.bucket.subs[run.pos]
             queue.moved()
         else:
             queue.pop()
@@ -45,9 +45,9 @@ def test_drain_is_submit_then_key_order(spec: list[tuple[float, int]], n: int) -
 
 def test_popped_runs_leave_and_the_rest_stay_queued() -> None:
     queue = RunQueue([Run(b, CURSOR) for b in _buckets([(1.0, 1), (1.0, 2), (0.0, 3)], 3)])
-    assert queue.pop().keys == ["t003"]
-    assert sorted(run.keys[0] for run in queue.runs) == ["t001", "t002"]
-    assert queue.first().keys == ["t001"]
+    assert queue.pop().bucket.keys == ["t003"]
+    assert sorted(run.bucket.keys[0] for run in queue.runs) == ["t001", "t002"]
+    assert queue.first().bucket.keys == ["t001"]
 
 
 def test_a_reset_run_starts_at_the_live_head_and_skips_tombstones() -> None:
@@ -57,7 +57,7 @@ def test_a_reset_run_starts_at_the_live_head_and_skips_tombstones() -> None:
     a._remove("t005")
     run = Run(b, CURSOR)
     run.reset(a, CURSOR)
-    assert (run.keys[run.pos], run.sub, run.end) == ("t003", 2.0, len(a.keys))
+    assert (run.bucket.keys[run.pos], run.sub) == ("t003", 2.0)
     run.pos += 1
     run.skip_dead()
-    assert run.pos == run.end
+    assert run.pos == len(a.keys)
