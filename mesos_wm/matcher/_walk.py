@@ -59,7 +59,11 @@ class Walk:
         self.quantum = quantum
         self.examined = 0
         self.window_reached = False
-        self.drops: list[tuple[Bucket, int, bool]] = []
+        # buckets left during the walk, where, and whether by the window (not one tuple
+        # per bucket: a cycle makes as few tracked objects as it can)
+        self.dropped: list[Bucket] = []
+        self.dropped_at: list[int] = []
+        self.dropped_by_window: list[bool] = []
         self.bulk: list[tuple[list[Bucket], bool]] = []
         self.log = log
         self.total = total
@@ -98,7 +102,8 @@ class Walk:
         """
         out: list[Unplaced] = []
         changed = self.log.states()
-        for b, pos, window in self.drops:
+        for b, pos, window in zip(self.dropped, self.dropped_at, self.dropped_by_window,
+                                  strict=True):
             keys, _, end, dead = changed.get(b) or (b.keys, b.head, len(b.keys), b.dead)
             self._group(out, b, (keys, pos, end, dead), window)
         for buckets, window in self.bulk:
@@ -200,7 +205,6 @@ class Walk:
     def level(self, owners: list[tuple[str, list[Bucket]]]) -> None:
         """Place the tasks of one priority level."""
         cycle = self.cycle
-        drops = self.drops
         spare = self.spare
         heap = self._queues(owners)
         quantum = self.quantum
@@ -220,7 +224,7 @@ class Walk:
                 run = runs[0]
                 cur = run.cursor
                 if cur.dead:
-                    drops.append((run.bucket, run.pos, False))
+                    self._drop(run.bucket, run.pos, False)
                     spare.append(queue.pop())
                     continue
                 left -= 1
@@ -236,7 +240,7 @@ class Walk:
                             s = self._next_slot(cur, p, col, need, smallest)
                             break
                     if s < 0:
-                        drops.append((b, run.pos, False))
+                        self._drop(b, run.pos, False)
                         spare.append(queue.pop())
                         continue
                     for col, need in needs:
@@ -247,7 +251,7 @@ class Walk:
                         if group is not None and group in groups:
                             cycle.count_in_group(group, s)
                 elif not cur.place(cycle, cur, key, b.grouped > 0):
-                    drops.append((b, run.pos, False))
+                    self._drop(b, run.pos, False)
                     spare.append(queue.pop())
                     continue
                 run.pos += 1
@@ -318,9 +322,14 @@ class Walk:
         cur.pos = p
         return self.cycle.walk(cur)
 
+    def _drop(self, bucket: Bucket, pos: int, window: bool) -> None:
+        """Record ``bucket`` as unplaced from ``pos`` on."""
+        self.dropped.append(bucket)
+        self.dropped_at.append(pos)
+        self.dropped_by_window.append(window)
+
     def _drop_rest(self, queue: RunQueue) -> None:
-        drops = self.drops
         for run in queue.runs:
-            drops.append((run.bucket, run.pos, True))
+            self._drop(run.bucket, run.pos, True)
         self.spare.extend(queue.runs)
         queue.runs.clear()
