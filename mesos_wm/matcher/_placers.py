@@ -132,7 +132,7 @@ def place_group_by(cycle: Cycle, cur: Cursor, key: str, grouped: bool) -> bool:
     group = cur.group
     assert group is not None
     grouping = next(check for check in cur.checks if check[0] == "GROUP_BY")
-    others = [check for check in cur.checks if check is not grouping]
+    others = [check for check in cur.checks if check[0] != "GROUP_BY"]
     agent_of = cycle.slot_agent
     live: list[str] = []
     needs = cur.needs
