@@ -287,18 +287,21 @@ class AgentCapacity:
             One AgentCapacity per agent, sorted by agent id (an agent with a single offer
             gets the same object every cycle while that offer is held).
         """
-        by_agent: dict[str, list[Offer]] = {}
+        firsts: dict[str, Offer] = {}
+        more: dict[str, list[Offer]] = {}
         seen: set[str] = set()
         for offer in offers:
             if offer.offer_id in seen:
                 continue
             seen.add(offer.offer_id)
-            by_agent.setdefault(offer.agent_id, []).append(offer)
+            first = firsts.setdefault(offer.agent_id, offer)
+            if first is not offer:
+                more.setdefault(offer.agent_id, [first]).append(offer)
         out = []
-        for agent_id in sorted(by_agent):
-            group = by_agent[agent_id]
-            first = group[0]
-            if len(group) == 1:
+        for agent_id in sorted(firsts):
+            first = firsts[agent_id]
+            group = more.get(agent_id)
+            if group is None:
                 alone = first.capacity
                 if alone is None:
                     alone = first.capacity = cls(agent_id, first.hostname, first.attributes,
