@@ -140,7 +140,7 @@ class Walk:
         """
         self.bulk.append((buckets, window))
 
-    def run(self, levels: Levels, combos: Mapping[int, tuple[Shape, Signature, int]]) -> None:
+    def run(self, levels: Levels, combos: dict[int, tuple[Shape, Signature, int]]) -> None:
         """Walk the levels, highest priority first (``combos``: see :meth:`settle`)."""
         cycle = self.cycle
         for priority_index, (_, owners) in enumerate(levels):
@@ -155,7 +155,7 @@ class Walk:
                 break
             self.level(owners)
 
-    def settle(self, levels: Levels, combos: Mapping[int, tuple[Shape, Signature, int]]
+    def settle(self, levels: Levels, combos: dict[int, tuple[Shape, Signature, int]]
                ) -> None:
         """Drop every bucket of ``levels``: no slot has room for any pending shape.
 
@@ -255,7 +255,7 @@ class Walk:
                     spare.append(queue.pop())
                     continue
                 run.pos += 1
-                if len(b.dead) > 0:
+                if b.tombstones > 0:
                     run.skip_dead()
                 if run.pos < len(keys):
                     run.sub = b.subs[run.pos]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 
 from mesos_wm.matcher.constraints import Constraint
 from mesos_wm.matcher.request import Shape, Signature, TaskRequest
@@ -69,7 +69,9 @@ class Bucket:
     The submit times are an ``array('d')``: a cycle reads one per task it places, and
     contiguous doubles are read without the cache miss that scattered float objects cost.
     ``first`` is the submit time of the task at ``head`` (of a live bucket), which a cycle
-    reads for every bucket it queues.
+    reads for every bucket it queues, and ``tombstones`` is ``len(dead)``, which it reads
+    for every task it places: both live in the bucket object, so a cycle does not touch the
+    array or the set for them.
 
     ``keys[head:]`` holds the live tasks and tombstones; a key is a tombstone when it is in
     ``dead``.  A cycle may keep a :meth:`snapshot`; the bucket then copies its lists before
@@ -81,7 +83,7 @@ class Bucket:
     """
 
     __slots__ = ("ck", "clock", "copied", "dead", "first", "grouped", "head", "keys", "live",
-                 "logged", "owner", "priority", "shape", "sig", "subs")
+                 "logged", "owner", "priority", "shape", "sig", "subs", "tombstones")
 
     def __init__(self, priority: int, owner: str, shape: Shape, sig: Signature,
                  clock: Clock | None = None) -> None:
@@ -95,6 +97,7 @@ class Bucket:
         self.dead: set[str] = set()
         self.head = 0
         self.first = 0.0
+        self.tombstones = 0
         self.live = 0
         self.grouped = 0
         self.clock = clock if clock is not None else Clock()
@@ -154,6 +157,7 @@ class Bucket:
             subs.insert(pos, submitted)
         self.live += 1
         self.first = self.subs[self.head]
+        self.tombstones = len(self.dead)
 
     def _remove(self, key: str) -> None:
         self._log_state()
@@ -175,6 +179,7 @@ class Bucket:
             self._compact()
         if self.live:
             self.first = self.subs[self.head]
+        self.tombstones = len(self.dead)
 
 
 class PendingIndex:
@@ -358,7 +363,7 @@ class PendingIndex:
         """The shapes of the pending tasks, by index."""
         return sorted(self._shape_buckets, key=lambda s: s.index)
 
-    def combos(self) -> Mapping[int, tuple[Shape, Signature, int]]:
+    def combos(self) -> dict[int, tuple[Shape, Signature, int]]:
         """Every (shape, signature) of the pending tasks by combo key, with its bucket count
         (do not modify)."""
         return self._combos
