@@ -84,7 +84,7 @@ class Cycle(CycleState):
             cur.rank_of = self.orders[kind][1]
             cur.master = master
             if master is None and cur.cands is self.orders[kind][0]:
-                cur.skip = self.skips[kind]
+                cur.skip = self.skip_list(kind)
             cur.dead = not cur.cands or self.walk(cur) < 0
             return cur
         cands = [s for s in self.static_slots(sig, kind)[0] if self.room(cur, s)]

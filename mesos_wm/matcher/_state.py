@@ -191,7 +191,7 @@ class CycleState:
         self.unschedulable_cursor = Cursor(self.dead_cursor.shape, self.dead_cursor.sig)
         self.unschedulable_cursor.dead = self.unschedulable_cursor.unschedulable = True
         self.front = [0, 0, 0]
-        self.skips = [list(range(len(order) + 1)) for order, _ in self.orders]
+        self._skips: list[list[int] | None] = [None] * len(self.orders)
         self.top: dict[str, int] = {}
         self._top_at = -1
         self._reach: dict[Shape, bool] = {}
@@ -235,6 +235,13 @@ class CycleState:
             if value is not None:
                 lanes.setdefault(value, []).append(s)
         return lanes
+
+    def skip_list(self, kind: int) -> list[int]:
+        """The skip list of order ``kind`` (see :func:`skip_full`), made on first use."""
+        skip = self._skips[kind]
+        if skip is None:
+            skip = self._skips[kind] = list(range(len(self.orders[kind][0]) + 1))
+        return skip
 
     def advance_front(self, kind: int) -> int:
         """Move the front of order ``kind`` past the slots where the smallest shape does
