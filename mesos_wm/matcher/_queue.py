@@ -60,7 +60,7 @@ def _before(a: Run, b: Run) -> bool:
 
 
 class RunQueue:
-    """The live runs of one owner in one level, first the one with the earliest task."""
+    """The live runs of one owner in one level; ``runs[0]`` has the earliest task."""
 
     __slots__ = ("runs",)
 
@@ -68,13 +68,6 @@ class RunQueue:
         self.runs = runs
         for i in range(len(runs) // 2 - 1, -1, -1):
             self._sift_down(i)
-
-    def __len__(self) -> int:
-        return len(self.runs)
-
-    def first(self) -> Run:
-        """The run with the earliest next task (the queue is not empty)."""
-        return self.runs[0]
 
     def pop(self) -> Run:
         """Unqueue and return the first run."""

@@ -167,7 +167,6 @@ class CycleState:
         self.tasks = tasks
         self.fitness = fitness
         self.fitness_window = max(1, fitness_window)
-        self.used = [False] * len(pools)
         self.placed_keys: list[str] = []
         self.placed_slots: list[int] = []
         self.placed_cursors: list[Cursor] = []
@@ -350,7 +349,6 @@ class CycleState:
         :meth:`placements` is asked for, so thousands of placements do not wake the
         cyclic garbage collector in the middle of the cycle.
         """
-        self.used[s] = True
         first = -1
         disc = cur.disc
         if disc:

@@ -104,12 +104,11 @@ class Walk:
         changed = self.log.states()
         for b, pos, window in zip(self.dropped, self.dropped_at, self.dropped_by_window,
                                   strict=True):
-            keys, _, end, dead = changed.get(b) or (b.keys, b.head, len(b.keys), b.dead)
+            keys, _, end, dead = changed.get(b) or b.state()
             self._group(out, b, (keys, pos, end, dead), window)
         for buckets, window in self.bulk:
             for b in buckets:
-                snapshot = changed.get(b) or (b.keys, b.head, len(b.keys), b.dead)
-                self._group(out, b, snapshot, window)
+                self._group(out, b, changed.get(b) or b.state(), window)
         out.sort(key=lambda g: (-g.priority, g.owner, g.task_keys[0]))
         return out
 

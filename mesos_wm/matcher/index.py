@@ -38,17 +38,18 @@ class ChangeLog:
     __slots__ = ("entries", "next")
 
     def __init__(self) -> None:
-        self.entries: list[tuple[Bucket, list[str], int, int, set[str]]] = []
+        self.entries: list[tuple[Bucket, Snapshot]] = []
         self.next: ChangeLog | None = None
 
     def states(self) -> dict[Bucket, Snapshot]:
-        """The state at this log's freeze of every bucket changed since."""
+        """The state at this log's freeze of every bucket changed since (the others are
+        as :meth:`Bucket.state` gives them)."""
         out: dict[Bucket, Snapshot] = {}
         log: ChangeLog | None = self
         while log is not None:
-            for bucket, keys, head, end, dead in log.entries:
+            for bucket, state in log.entries:
                 if bucket not in out:
-                    out[bucket] = (keys, head, end, dead)
+                    out[bucket] = state
             log = log.next
         return out
 
@@ -74,12 +75,11 @@ class Bucket:
     array or the set for them.
 
     ``keys[head:]`` holds the live tasks and tombstones; a key is a tombstone when it is in
-    ``dead``.  A cycle may keep a :meth:`snapshot`; the bucket then copies its lists before
-    changing them in place (appending is safe), so snapshots stay valid.  The index's
-    :meth:`PendingIndex.freeze` does the same for all its buckets at once: a bucket is
-    shared while ``copied`` differs from the index's ``clock``, and its first change after
-    a freeze logs its state at the freeze (:class:`ChangeLog`).  Treat it as read-only
-    outside :class:`PendingIndex`.
+    ``dead``.  After :meth:`PendingIndex.freeze` a bucket copies its lists before changing
+    them in place (appending is safe): it is shared while ``copied`` differs from the
+    index's ``clock``.  Its first change after a freeze logs its :meth:`state` at the freeze
+    (:class:`ChangeLog`), so whoever holds the freeze's log can read it as it was.  Treat
+    it as read-only outside :class:`PendingIndex`.
     """
 
     __slots__ = ("ck", "clock", "copied", "dead", "first", "grouped", "head", "keys", "live",
@@ -109,17 +109,17 @@ class Bucket:
         dead = self.dead
         return [k for k in self.keys[self.head:] if k not in dead]
 
-    def snapshot(self, pos: int) -> tuple[list[str], int, int, set[str]]:
-        """The live keys from ``pos`` on, as (keys, start, end, tombstones), kept valid."""
-        self.copied = -1
-        return (self.keys, pos, len(self.keys), self.dead)
+    def state(self) -> Snapshot:
+        """Its tasks now, as (keys, head, end, tombstones).  What the lists hold stays
+        valid after later changes only for a holder of a freeze (see :class:`ChangeLog`)."""
+        return (self.keys, self.head, len(self.keys), self.dead)
 
     def _log_state(self) -> None:
         """Before a change: log the state at the last freeze, once per freeze."""
         clock = self.clock
         if self.logged != clock.now:
             self.logged = clock.now
-            clock.log.entries.append((self, self.keys, self.head, len(self.keys), self.dead))
+            clock.log.entries.append((self, self.state()))
 
     def _unshare(self) -> None:
         if self.copied != self.clock.now:

@@ -73,17 +73,17 @@ def test_matches_a_sorted_reference_under_random_churn() -> None:
     assert bucket.live == len(live) == len(index)
 
 
-def test_snapshots_survive_later_changes() -> None:
+def test_a_frozen_state_survives_later_changes() -> None:
     index = PendingIndex()
     index.add_many([task(f"t{i}", submitted=i) for i in range(10)])
     (bucket,) = index.buckets()
     index.remove("t5")
-    snap = bucket.snapshot(bucket.head)
+    log = index.freeze()
     index.remove("t0")
     index.remove("t7")
     index.add(task("t2b", submitted=2.5))
     index.add(task("t99", submitted=99))
-    keys, start, end, dead = snap
+    keys, start, end, dead = log.states()[bucket]
     assert [k for k in keys[start:end] if k not in dead] == [
         "t0", "t1", "t2", "t3", "t4", "t6", "t7", "t8", "t9"]
     assert bucket.live_keys() == ["t1", "t2", "t2b", "t3", "t4", "t6", "t8", "t9", "t99"]

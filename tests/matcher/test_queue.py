@@ -31,8 +31,8 @@ def _buckets(spec: list[tuple[float, int]], n: int) -> list[Bucket]:
 def test_drain_is_submit_then_key_order(spec: list[tuple[float, int]], n: int) -> None:
     queue = RunQueue([Run(b, CURSOR) for b in _buckets(spec, n)])
     drained = []
-    while len(queue):
-        run = queue.first()
+    while queue.runs:
+        run = queue.runs[0]
         drained.append((run.sub, run.bucket.keys[run.pos]))
         run.pos += 1
         if run.pos < len(run.bucket.keys):
@@ -47,7 +47,7 @@ def test_popped_runs_leave_and_the_rest_stay_queued() -> None:
     queue = RunQueue([Run(b, CURSOR) for b in _buckets([(1.0, 1), (1.0, 2), (0.0, 3)], 3)])
     assert queue.pop().bucket.keys == ["t003"]
     assert sorted(run.bucket.keys[0] for run in queue.runs) == ["t001", "t002"]
-    assert queue.first().bucket.keys == ["t001"]
+    assert queue.runs[0].bucket.keys == ["t001"]
 
 
 def test_a_reset_run_starts_at_the_live_head_and_skips_tombstones() -> None:
