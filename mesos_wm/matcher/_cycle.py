@@ -35,6 +35,7 @@ from mesos_wm.matcher._state import (
     combo_key,
     skip_full,
 )
+from mesos_wm.matcher._usage import drf_amounts
 from mesos_wm.matcher.fairness import share_increment
 from mesos_wm.matcher.request import MILLI, Shape, Signature
 
@@ -125,7 +126,7 @@ class Cycle(CycleState):
         cur.needs = tuple(needs)
         cur.disc = tuple(disc)
         cur.inc = share_increment(shape.items, self.drf_total)
-        cur.drf = tuple(shape.amounts.get(n, 0) for n in self.drf_total)
+        cur.drf = drf_amounts(shape.amounts, self.drf_total)
 
     def _dynamic_cursor(self, shape: Shape, sig: Signature) -> Cursor:
         ck = combo_key(shape, sig)

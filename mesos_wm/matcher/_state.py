@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mesos_wm.matcher._discrete import DiscreteFree
+from mesos_wm.matcher._usage import NO_AMOUNTS, Amounts
 from mesos_wm.matcher.constraints import HOSTNAME, GroupCounts
 from mesos_wm.matcher.fitness import AgentView, Fitness, Strategy
 from mesos_wm.matcher.offers import AgentCapacity, Pool
@@ -67,7 +68,7 @@ class Cursor:
         self.fast = False
         self.kind = 0
         self.inc = 0.0
-        self.drf: tuple[int, ...] = ()
+        self.drf: Amounts = NO_AMOUNTS
         self.checks: tuple[Check, ...] = sig.checks
         self.group: GroupCounts | None = None
         self.lane: Cursor | None = None

@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from mesos_wm.matcher._cycle import Cursor, Cycle, skip_full
 from mesos_wm.matcher._queue import Run, RunQueue
+from mesos_wm.matcher._usage import Usage, drf_amounts
 from mesos_wm.matcher.cluster import ClusterView
 from mesos_wm.matcher.explain import explain_pending, explain_unschedulable, explain_window
 from mesos_wm.matcher.index import Bucket, ChangeLog
@@ -67,9 +68,8 @@ class Walk:
         self.bulk: list[tuple[list[Bucket], bool]] = []
         self.log = log
         self.total = total
-        self.totals = list(total.values())
-        # thousandths per DRF resource; floats (exact below 2**53) box without allocating
-        self.usage: dict[str, list[float]] = {}
+        self.totals = drf_amounts(total, total)
+        self.usage: dict[str, Usage] = {}
         self.spare: list[Run] = []
         self._explained: dict[tuple[Shape, Signature], tuple[Failure, ...]] = {}
 
@@ -86,13 +86,8 @@ class Walk:
         usage = self.usage.get(owner)
         if usage is None:
             base = self.running.owner_usage_milli(owner)
-            usage = self.usage[owner] = [float(base.get(n, 0)) for n in self.total]
-        totals = self.totals
-        most = 0.0
-        for i in range(len(usage)):
-            share = usage[i] / totals[i]
-            most = max(most, share)
-        return most
+            usage = self.usage[owner] = Usage(drf_amounts(base, self.total))
+        return usage.share(self.totals)
 
     def unplaced(self) -> list[Unplaced]:
         """Build the Unplaced groups of the buckets dropped during the walk.
@@ -210,7 +205,6 @@ class Walk:
         left = self.window - self.examined
         groups = cycle.group_sigs
         smallest = cycle.smallest
-        tally: list[tuple[int, ...]] = []
         while heap and left > 0:
             share, owner, queue = heap[0]
             if len(heap) > 1:
@@ -219,6 +213,7 @@ class Walk:
             else:
                 budget = math.inf
             runs = queue.runs
+            cpus = mem = disk = gpus = 0.0
             while runs and left > 0:
                 run = runs[0]
                 cur = run.cursor
@@ -261,16 +256,15 @@ class Walk:
                     queue.moved()
                 else:
                     spare.append(queue.pop())
-                tally.append(cur.drf)
+                drf = cur.drf
+                cpus += drf[0]
+                mem += drf[1]
+                disk += drf[2]
+                gpus += drf[3]
                 budget -= cur.inc
                 if budget <= _EPSILON:
                     break
-            usage = self.usage[owner]
-            for added in tally:
-                for i in range(len(added)):
-                    before = usage[i]
-                    usage[i] = before + added[i]
-            tally.clear()
+            self.usage[owner].add(cpus, mem, disk, gpus)
             if runs and left > 0:
                 heapreplace(heap, (self.share(owner), owner, queue))
             else:
