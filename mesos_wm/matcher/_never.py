@@ -7,13 +7,15 @@ negative one only when an agent is forgotten (``ClusterView.removals``).
 
 from __future__ import annotations
 
+from typing import Final
+
 from mesos_wm.matcher.cluster import ClusterView, SeenAgent
 from mesos_wm.matcher.explain import admitted_agents, never_fits
 from mesos_wm.matcher.request import Shape, Signature
 
 __all__ = ["NeverFits"]
 
-_CACHE_LIMIT = 100_000
+_CACHE_LIMIT: Final = 100_000
 
 
 class NeverFits:

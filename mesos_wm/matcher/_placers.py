@@ -10,7 +10,7 @@ False.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from mesos_wm.matcher._dynamic import admits_dynamic, spread_bound
 from mesos_wm.matcher.constraints import GroupCounts
@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from mesos_wm.matcher._state import Cursor
     from mesos_wm.matcher.request import Check
 
-_NO_COUNTS: dict[str, int] = {}
-_NO_VALUES: frozenset[str] = frozenset()
+_NO_COUNTS: Final[dict[str, int]] = {}
+_NO_VALUES: Final[frozenset[str]] = frozenset()
 
 
 def admits(cycle: Cycle, check: Check, a: int, group: GroupCounts) -> bool:

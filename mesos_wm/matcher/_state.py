@@ -16,10 +16,10 @@ The cursors themselves are made and moved in ``_cycle``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from mesos_wm.matcher._discrete import DiscreteFree
-from mesos_wm.matcher._usage import NO_AMOUNTS, Amounts
+from mesos_wm.matcher._usage import Amounts
 from mesos_wm.matcher.constraints import HOSTNAME, GroupCounts
 from mesos_wm.matcher.fitness import AgentView, Fitness, Strategy
 from mesos_wm.matcher.offers import AgentCapacity, Pool
@@ -30,11 +30,11 @@ from mesos_wm.matcher.running import RunningIndex
 if TYPE_CHECKING:
     from mesos_wm.matcher._never import NeverFits
 
-NO_DISCRETE: Discrete = ()
-NO_SLOTS: list[Any] = []
-_NO_LANES: dict[str, Any] = {}
-_NO_SHAPE = Shape(-1, ())
-_NO_SIG = Signature(-1, (), None, None)
+NO_DISCRETE: Final[Discrete] = ()
+NO_SLOTS: Final[list[Any]] = []
+_NO_LANES: Final[dict[str, Any]] = {}
+_NO_SHAPE: Final = Shape(-1, ())
+_NO_SIG: Final = Signature(-1, (), None, None)
 
 
 def combo_key(shape: Shape, sig: Signature) -> int:
@@ -68,7 +68,7 @@ class Cursor:
         self.fast = False
         self.kind = 0
         self.inc = 0.0
-        self.drf: Amounts = NO_AMOUNTS
+        self.drf: Amounts = (0.0, 0.0, 0.0, 0.0)
         self.checks: tuple[Check, ...] = sig.checks
         self.group: GroupCounts | None = None
         self.lane: Cursor | None = None
@@ -382,6 +382,13 @@ class CycleState:
                 disc = discrete.get(i, NO_DISCRETE)
             out.append(Placement(key, slot_owner[s], pools[s], cur.shape, disc))
         return out
+
+    def used_pools(self) -> list[Pool]:
+        """The pools the cycle placed tasks on, in slot order."""
+        used = [False] * len(self.pools)
+        for s in self.placed_slots:
+            used[s] = True
+        return [pool for pool, u in zip(self.pools, used, strict=True) if u]
 
     def view(self, s: int) -> AgentView:
         """A read-only view of slot ``s`` for fitness functions."""

@@ -12,10 +12,9 @@ from collections.abc import Mapping
 
 from mesos_wm.matcher.fairness import DRF_RESOURCES
 
-__all__ = ["NO_AMOUNTS", "Amounts", "Usage", "drf_amounts"]
+__all__ = ["Amounts", "Usage", "drf_amounts"]
 
 Amounts = tuple[float, float, float, float]
-NO_AMOUNTS: Amounts = (0.0, 0.0, 0.0, 0.0)
 
 assert len(DRF_RESOURCES) == 4, "Usage keeps one field per DRF resource"
 

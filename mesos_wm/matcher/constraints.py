@@ -30,13 +30,13 @@ import enum
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
 from mesos_wm.matcher._dynamic import admits_dynamic, spread_bound
 
 __all__ = ["HOSTNAME", "AgentAttributes", "Constraint", "GroupCounts", "Operator", "field_value"]
 
-HOSTNAME = "hostname"
+HOSTNAME: Final = "hostname"
 
 
 class Operator(enum.StrEnum):

@@ -11,10 +11,11 @@ long runs of one owner cheap; ``quantum = 0`` is task-by-task DRF.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Final
 
 __all__ = ["DRF_RESOURCES", "dominant_share", "share_increment"]
 
-DRF_RESOURCES = ("cpus", "mem", "disk", "gpus")
+DRF_RESOURCES: Final = ("cpus", "mem", "disk", "gpus")
 
 
 def dominant_share(usage: Mapping[str, float], total: Mapping[str, float],

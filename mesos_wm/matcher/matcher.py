@@ -121,7 +121,7 @@ class Matcher:
         walk = Walk(cycle, self.cluster, running, total=drf_total, window=window,
                     quantum=self.drf_quantum, log=pending.freeze())
         walk.run(pending.levels(), pending.combos())
-        used_ids = {i for s in set(cycle.placed_slots) for i in cycle.pools[s].offer_ids}
+        used_ids = {i for pool in cycle.used_pools() for i in pool.offer_ids}
         unused = list(dict.fromkeys(o.offer_id for o in offers if o.offer_id not in used_ids))
         stats = MatchStats(
             agents=len(agents), pools=len(cycle.pools), buckets=pending.bucket_count(),

@@ -11,15 +11,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from mesos_wm.matcher.constraints import Constraint
 
 __all__ = ["MILLI", "Shape", "Signature", "TaskRequest", "to_milli"]
 
-MILLI = 1000
-GPUS = "gpus"
+MILLI: Final = 1000
+GPUS: Final = "gpus"
 
 
 def to_milli(value: float, name: str = "resource") -> int:

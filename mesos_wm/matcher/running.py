@@ -11,6 +11,7 @@ state, so a cycle never walks the running tasks.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Final
 
 from mesos_wm.matcher.constraints import field_value
 from mesos_wm.matcher.request import MILLI, TaskRequest, to_milli
@@ -18,7 +19,7 @@ from mesos_wm.matcher.result import Placement
 
 __all__ = ["RunningIndex"]
 
-_EMPTY: dict[str, int] = {}
+_EMPTY: Final[dict[str, int]] = {}
 
 
 def _add(target: dict[str, int], items: tuple[tuple[str, int], ...], sign: int) -> None:
