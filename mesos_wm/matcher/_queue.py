@@ -87,16 +87,17 @@ class RunQueue:
         runs = self.runs
         end = len(runs)
         run = runs[pos]
+        sub = run.sub
         child = 2 * pos + 1
         while child < end:
             c = runs[child]
             right = child + 1
             if right < end:
                 r = runs[right]
-                if _before(r, c):
+                if r.sub < c.sub or (r.sub == c.sub and _before(r, c)):
                     child = right
                     c = r
-            if not _before(c, run):
+            if c.sub > sub or (c.sub == sub and not _before(c, run)):
                 break
             runs[pos] = c
             pos = child
