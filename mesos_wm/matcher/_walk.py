@@ -60,6 +60,7 @@ class Walk:
         self.quantum = quantum
         self.examined = 0
         self.window_reached = False
+        self.settled = False
         # buckets left during the walk, where, and whether by the window (not one tuple
         # per bucket: a cycle makes as few tracked objects as it can)
         self.dropped: list[Bucket] = []
@@ -108,7 +109,11 @@ class Walk:
         return out
 
     def _group(self, out: list[Unplaced], b: Bucket, snapshot: Snapshot, window: bool) -> None:
-        cur = self.cycle.cursors.get(b.ck)
+        cycle = self.cycle
+        cur = cycle.cursors.get(b.ck)
+        if cur is None and not window:
+            cur = (cycle.unschedulable_cursor if cycle.never.check(b.shape, b.sig)
+                   else cycle.dead_cursor)
         explain: Callable[[], tuple[Failure, ...]]
         if window and (cur is None or not cur.dead):
             explain = partial(explain_window, self.window)
@@ -134,8 +139,8 @@ class Walk:
         """
         self.bulk.append((buckets, window))
 
-    def run(self, levels: Levels, combos: dict[int, tuple[Shape, Signature, int]]) -> None:
-        """Walk the levels, highest priority first (``combos``: see :meth:`settle`)."""
+    def run(self, levels: Levels) -> None:
+        """Walk the levels, highest priority first."""
         cycle = self.cycle
         for priority_index, (_, owners) in enumerate(levels):
             if self.examined >= self.window:
@@ -145,27 +150,29 @@ class Walk:
                 break
             cycle.refresh_top()
             if cycle.exhausted():
-                self.settle(levels[priority_index:], combos)
+                self.settle(levels[priority_index:])
                 break
             self.level(owners)
 
-    def settle(self, levels: Levels, combos: dict[int, tuple[Shape, Signature, int]]
-               ) -> None:
+    def settle(self, levels: Levels) -> None:
         """Drop every bucket of ``levels``: no slot has room for any pending shape.
 
-        ``combos`` are those of the index; the ones without a cursor yet occur only in
-        these levels and get the dead (or unschedulable) cursor they would have got.
+        The (shape, signature) pairs that occur only in these levels get no cursor: when
+        :meth:`unplaced` meets one, it is dead, or unschedulable if it fits no agent.
         """
-        cycle = self.cycle
-        cursors = cycle.cursors
-        never = cycle.never
-        for ck, (shape, sig, _) in combos.items():
-            if ck not in cursors:
-                cursors[ck] = (cycle.unschedulable_cursor if never.check(shape, sig)
-                               else cycle.dead_cursor)
+        self.settled = True
         for _, owners in levels:
             for _, buckets in owners:
                 self.drop_all(buckets, False)
+
+    def dead_shapes(self, combos: Mapping[int, object]) -> int:
+        """How many (shape, signature) pairs the cycle found dead (``combos``: the
+        index's pairs)."""
+        cursors = self.cycle.cursors
+        dead = sum(1 for cur in cursors.values() if cur.dead)
+        if self.settled:
+            dead += len(combos) - sum(1 for ck in cursors if ck in combos)
+        return dead
 
     def _queues(self, owners: list[tuple[str, list[Bucket]]]
                 ) -> list[tuple[float, str, RunQueue]]:

@@ -120,12 +120,12 @@ class Matcher:
         window = self.scan_window if self.scan_window is not None else sys.maxsize
         walk = Walk(cycle, self.cluster, running, total=drf_total, window=window,
                     quantum=self.drf_quantum, log=pending.freeze())
-        walk.run(pending.levels(), pending.combos())
+        walk.run(pending.levels())
         used_ids = {i for pool in cycle.used_pools() for i in pool.offer_ids}
         unused = list(dict.fromkeys(o.offer_id for o in offers if o.offer_id not in used_ids))
         stats = MatchStats(
             agents=len(agents), pools=len(cycle.pools), buckets=pending.bucket_count(),
             examined=walk.examined, placed=len(cycle.placed_keys),
-            dead_shapes=sum(1 for c in cycle.cursors.values() if c.dead),
+            dead_shapes=walk.dead_shapes(pending.combos()),
             window_reached=walk.window_reached)
         return MatchResult(cycle.placements, walk.unplaced, unused, stats)
