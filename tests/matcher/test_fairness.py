@@ -8,6 +8,7 @@ import random
 import pytest
 
 from mesos_wm.matcher import Matcher, RunningIndex, TaskRequest, dominant_share
+from mesos_wm.matcher._usage import Usage, drf_amounts
 
 from .builders import index_of, offer, placed, run, task
 
@@ -25,6 +26,26 @@ def test_submit_order_within_an_owner_across_shapes() -> None:
              task("e", 1, 300, submitted=3)]
     result = run([offer(16, 16384, agent="a")], tasks)
     assert [p.task_key for p in result.placements] == ["a", "b", "c", "d", "e"]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_walks_usage_counts_shares_like_dominant_share(seed: int) -> None:
+    rng = random.Random(seed)
+    names = ("cpus", "mem", "disk", "gpus")
+    total = {n: rng.randrange(1, 10**9) for n in names if rng.random() < 0.8}
+    base = {n: rng.randrange(0, 10**6) for n in names if rng.random() < 0.7}
+    usage = Usage(drf_amounts(base, total))
+    expected = {n: float(base.get(n, 0)) for n in names}
+    for _ in range(50):
+        added = {n: rng.randrange(0, 10**5) for n in names}
+        amounts = drf_amounts(added, total)
+        usage.add(*amounts)
+        for n in names:
+            expected[n] += added[n]
+    totals = drf_amounts(total, total)
+    assert usage.share(totals) == dominant_share(expected, total)
+    assert drf_amounts(added, total) == tuple(
+        float(added[n]) if n in total else 0.0 for n in names)
 
 
 def test_the_drf_paper_example() -> None:

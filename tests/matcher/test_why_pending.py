@@ -176,6 +176,23 @@ def test_shapes_out_of_reach_after_a_level_are_dropped_without_being_examined() 
     assert not any(g.unschedulable for g in result.unplaced)
 
 
+def test_settled_levels_tell_unschedulable_shapes_from_merely_pending_ones() -> None:
+    high = [task(f"h{i}", 2, 256, priority=1, submitted=i) for i in range(4)]
+    low = [task("big", 4, 256, submitted=9),
+           task("huge", 64, 256, submitted=10),
+           task("nowhere", 1, 256, submitted=11, constraints=[["rack", "EQ", "r9"]]),
+           task("big-again", 4, 256, submitted=12)]
+    offers = [offer(4, 4096, agent="a", attributes={"rack": "r1"}),
+              offer(4, 4096, agent="b", attributes={"rack": "r2"})]
+    result = Matcher().match(offers, index_of(high + low))
+    assert result.stats.examined == 4
+    assert result.stats.dead_shapes == 3
+    flags = {k: g.unschedulable for g in result.unplaced for k in g.task_keys}
+    assert flags == {"big": False, "big-again": False, "huge": True, "nowhere": True}
+    assert reasons(result)["nowhere"] == "no agent seen so far passes rack EQ r9"
+    assert reasons(result)["big"] == "insufficient cpus on 2 agents"
+
+
 def test_reasons_count_agents_when_pools_and_agents_differ_in_number() -> None:
     matcher = seen_matcher(roles=["*", "science"])
     two_pools = make_offer(2, 2048, agent="a", extra=[scalar("cpus", 2, "science"),
