@@ -203,7 +203,8 @@ class Cycle(CycleState):
         if sig.pin is not None or sig.static:
             ok = self.admitted_slots(sig)
             slots = [s for s in order if ok[s]]
-        known = self._static[(sig, kind)] = (slots, [rank[s] for s in slots])
+        ranks = self.positions[:len(order)] if slots is order else [rank[s] for s in slots]
+        known = self._static[(sig, kind)] = (slots, ranks)
         return known
 
     def admitted_slots(self, sig: Signature) -> list[bool]:

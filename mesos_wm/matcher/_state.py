@@ -192,6 +192,9 @@ class CycleState:
         self.unschedulable_cursor.dead = self.unschedulable_cursor.unschedulable = True
         self.front = [0, 0, 0]
         self._skips: list[list[int] | None] = [None] * len(self.orders)
+        # 0..len(pools): sliced into skip lists and the ranks of whole orders, so their
+        # numbers are boxed once per cycle
+        self.positions = list(range(len(pools) + 1))
         self.top: dict[str, int] = {}
         self._top_at = -1
         self._reach: dict[Shape, bool] = {}
@@ -240,7 +243,7 @@ class CycleState:
         """The skip list of order ``kind`` (see :func:`skip_full`), made on first use."""
         skip = self._skips[kind]
         if skip is None:
-            skip = self._skips[kind] = list(range(len(self.orders[kind][0]) + 1))
+            skip = self._skips[kind] = self.positions[:len(self.orders[kind][0]) + 1]
         return skip
 
     def advance_front(self, kind: int) -> int:
