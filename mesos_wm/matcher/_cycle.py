@@ -21,6 +21,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from itertools import chain
 
+from mesos_wm.matcher._needs import Needs
 from mesos_wm.matcher._placers import (
     place_binpack_dynamic,
     place_group_by,
@@ -29,7 +30,6 @@ from mesos_wm.matcher._placers import (
     place_spread,
 )
 from mesos_wm.matcher._state import (
-    NO_SLOTS,
     Cursor,
     CycleState,
     combo_key,
@@ -123,7 +123,7 @@ class Cycle(CycleState):
             needs.append((self.cols[name], need))
         scale = self.scale
         needs.sort(key=lambda pair: -pair[1] / scale[id(pair[0])])
-        cur.needs = tuple(needs)
+        cur.needs = Needs(needs, self.zero)
         cur.disc = tuple(disc)
         cur.inc = share_increment(shape.items, self.drf_total)
         cur.drf = drf_amounts(shape.amounts, self.drf_total)
@@ -245,7 +245,7 @@ class Cycle(CycleState):
 
     def room(self, cur: Cursor, s: int) -> bool:
         """True when slot ``s`` has room for one task of the cursor's shape."""
-        return all(col[s] >= need for col, need in cur.needs)
+        return cur.needs.fit(s)
 
     def walk(self, cur: Cursor) -> int:
         """Move a fast cursor to the first slot with room; -1 (and dead) when none."""
@@ -268,16 +268,11 @@ class Cycle(CycleState):
         cands = cur.cands
         end = len(cands)
         needs = cur.needs
-        first, least = needs[0] if needs else (NO_SLOTS, 0)
         while pos < end:
             s = cands[pos]
-            if not needs or first[s] >= least:
-                for col, need in needs:
-                    if col[s] < need:
-                        break
-                else:
-                    cur.pos = pos
-                    return s
+            if needs.fit(s):
+                cur.pos = pos
+                return s
             pos += 1
         cur.pos = pos
         cur.dead = True
@@ -297,16 +292,11 @@ class Cycle(CycleState):
                 pos = at if skip[at] == at else skip_full(skip, pos)
                 continue
             s = order[pos]
-            for col, need in needs:
-                if col[s] < need:
-                    break
-            else:
+            if needs.fit(s):
                 cur.pos = pos
                 return s
-            for col, need in smallest:
-                if col[s] < need:
-                    skip[pos] = pos + 1
-                    break
+            if not smallest.fit(s):
+                skip[pos] = pos + 1
             pos += 1
         cur.pos = pos
         cur.dead = True

@@ -34,9 +34,8 @@ def admits(cycle: Cycle, check: Check, a: int, group: GroupCounts) -> bool:
 
 def fits(cycle: Cycle, cur: Cursor, s: int) -> bool:
     """True when slot ``s`` has room for the cursor's shape and passes its dynamic constraints."""
-    for col, need in cur.needs:
-        if col[s] < need:
-            return False
+    if not cur.needs.fit(s):
+        return False
     if cur.checks:
         group = cur.group
         assert group is not None
@@ -143,15 +142,12 @@ def place_group_by(cycle: Cycle, cur: Cursor, key: str, grouped: bool) -> bool:
         p = max(lane_pos[value], shared)
         while p < len(slots):
             s = slots[p]
-            for col, need in needs:
-                if col[s] < need:
-                    if p == shared:
-                        shared += 1
-                    break
-            else:
-                if not others or all(
-                        admits(cycle, check, agent_of[s], group) for check in others):
-                    break
+            if not needs.fit(s):
+                if p == shared:
+                    shared += 1
+            elif not others or all(
+                    admits(cycle, check, agent_of[s], group) for check in others):
+                break
             p += 1
         front[value] = shared
         lane_pos[value] = p

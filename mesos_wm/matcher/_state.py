@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from mesos_wm.matcher._discrete import DiscreteFree
+from mesos_wm.matcher._needs import Needs
 from mesos_wm.matcher._usage import Amounts
 from mesos_wm.matcher.constraints import HOSTNAME, GroupCounts
 from mesos_wm.matcher.fitness import AgentView, Fitness, Strategy
@@ -35,6 +36,7 @@ NO_SLOTS: Final[list[Any]] = []
 _NO_LANES: Final[dict[str, Any]] = {}
 _NO_SHAPE: Final = Shape(-1, ())
 _NO_SIG: Final = Signature(-1, (), None, None)
+_NO_NEEDS: Final = Needs((), [])
 
 
 def combo_key(shape: Shape, sig: Signature) -> int:
@@ -56,7 +58,7 @@ class Cursor:
     def __init__(self, shape: Shape, sig: Signature) -> None:
         self.shape = shape
         self.sig = sig
-        self.needs: tuple[tuple[list[int], int], ...] = ()
+        self.needs = _NO_NEEDS
         self.disc: tuple[tuple[str, int], ...] = ()
         self.cands: list[int] = NO_SLOTS
         self.ranks: list[int] = NO_SLOTS
@@ -154,6 +156,7 @@ class CycleState:
             else:
                 self.cols[n] = [scalar.get(n, 0) for scalar in scalars]
         self.scale = {id(col): max(1, sum(col)) for col in self.cols.values()}
+        self.zero = [0] * len(pools)
         self.discrete = DiscreteFree(pools)
         gpu_agent = [False] * len(agents)
         for s, gpus in enumerate([p.scalars.get(GPUS, 0) for p in pools]):
@@ -201,7 +204,7 @@ class CycleState:
         self.refresh_top()
         smallest = {n: min(self._need(n, s.amounts.get(n, 0)) for s in shapes) for n in names}
         self.floor = {n: m for n, m in sorted(smallest.items()) if m > 0}
-        self.smallest = tuple((self.cols[n], m) for n, m in self.floor.items())
+        self.smallest = Needs([(self.cols[n], m) for n, m in self.floor.items()], self.zero)
 
     def refresh_top(self) -> None:
         """Recompute the largest free amount per resource over all slots.
@@ -252,13 +255,7 @@ class CycleState:
         order = self.orders[kind][0]
         g = self.front[kind]
         smallest = self.smallest
-        while g < len(order):
-            s = order[g]
-            for col, need in smallest:
-                if col[s] < need:
-                    break
-            else:
-                break
+        while g < len(order) and not smallest.fit(order[g]):
             g += 1
         self.front[kind] = g
         return g
@@ -326,8 +323,7 @@ class CycleState:
 
     def commit(self, cur: Cursor, s: int, key: str, grouped: bool) -> None:
         """Place task ``key`` of the cursor's shape on slot ``s``."""
-        for col, need in cur.needs:
-            col[s] -= need
+        cur.needs.take(s)
         self.record(cur, s, key)
         group = cur.sig.group
         if group is None and grouped and self.group_sigs:

@@ -22,6 +22,7 @@ from heapq import heapify, heappop, heapreplace
 from typing import Any, Final
 
 from mesos_wm.matcher._cycle import Cursor, Cycle, skip_full
+from mesos_wm.matcher._needs import Needs
 from mesos_wm.matcher._queue import Run, RunQueue
 from mesos_wm.matcher._usage import Usage, drf_amounts
 from mesos_wm.matcher.cluster import ClusterView
@@ -236,16 +237,13 @@ class Walk:
                     needs = cur.needs
                     p = cur.pos
                     s = cur.cands[p]
-                    for col, need in needs:
-                        if col[s] < need:
-                            s = self._next_slot(cur, p, col, need, smallest)
-                            break
+                    if not needs.fit(s):
+                        s = self._next_slot(cur, p, smallest)
                     if s < 0:
                         self._drop(b, run.pos, False)
                         spare.append(queue.pop())
                         continue
-                    for col, need in needs:
-                        col[s] = col[s] - need
+                    needs.take(s)
                     cycle.record(cur, s, key)
                     if b.grouped > 0 and len(groups) > 0:
                         group = cycle.tasks[key][0].group
@@ -283,19 +281,14 @@ class Walk:
         if left <= 0:
             self.window_reached = True
 
-    def _next_slot(self, cur: Cursor, p: int, col: list[int], need: int,
-                   smallest: tuple[tuple[list[int], int], ...]) -> int:
+    def _next_slot(self, cur: Cursor, p: int, smallest: Needs) -> int:
         """A fast cursor's slot ``cur.cands[p]`` has no room: look a few slots further
         (marking full ones in the skip list), then walk; -1 when the cursor is dead."""
         cands = cur.cands
         needs = cur.needs
         skip = cur.skip
-        s = cands[p]
-        if skip is not None:
-            for col2, need2 in smallest:
-                if col2[s] < need2:
-                    skip[p] = p + 1
-                    break
+        if skip is not None and not smallest.fit(cands[p]):
+            skip[p] = p + 1
         end = len(cands)
         tries = _INLINE
         p += 1
@@ -305,18 +298,11 @@ class Walk:
                 p = q if skip[q] == q else skip_full(skip, p)
                 continue
             s = cands[p]
-            if col[s] >= need:
-                for col2, need2 in needs:
-                    if col2[s] < need2:
-                        break
-                else:
-                    cur.pos = p
-                    return s
-            elif skip is not None:
-                for col2, need2 in smallest:
-                    if col2[s] < need2:
-                        skip[p] = p + 1
-                        break
+            if needs.fit(s):
+                cur.pos = p
+                return s
+            if skip is not None and not smallest.fit(s):
+                skip[p] = p + 1
             p += 1
             tries -= 1
         cur.pos = p
