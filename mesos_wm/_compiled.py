@@ -26,9 +26,9 @@ from types import ModuleType
 
 COMPILED: tuple[str, ...] = tuple(
     f"mesos_wm.matcher.{leaf}" for leaf in (
-        "_cycle", "_discrete", "_dynamic", "_needs", "_never", "_placers", "_queue", "_state",
-        "_usage", "_walk", "cluster", "explain", "fairness", "index", "matcher", "offers",
-        "request", "result", "running",
+        "_cycle", "_discrete", "_dynamic", "_full", "_needs", "_never", "_placers", "_queue",
+        "_state", "_usage", "_walk", "cluster", "explain", "fairness", "index", "matcher",
+        "offers", "request", "result", "running",
     )
 )
 PURE_ENV = "MESOS_WM_PURE_PYTHON"

@@ -33,13 +33,12 @@ from mesos_wm.matcher._state import (
     Cursor,
     CycleState,
     combo_key,
-    skip_full,
 )
 from mesos_wm.matcher._usage import drf_amounts
 from mesos_wm.matcher.fairness import share_increment
 from mesos_wm.matcher.request import MILLI, Shape, Signature
 
-__all__ = ["Cursor", "Cycle", "skip_full"]
+__all__ = ["Cursor", "Cycle"]
 
 
 class Cycle(CycleState):
@@ -284,19 +283,19 @@ class Cycle(CycleState):
         end = len(order)
         needs = cur.needs
         smallest = self.smallest
-        skip = cur.skip
-        assert skip is not None
+        full = cur.skip
+        assert full is not None
+        marked = full.marked
         while pos < end:
-            if skip[pos] != pos:
-                at = skip[pos]
-                pos = at if skip[at] == at else skip_full(skip, pos)
+            if marked[pos]:
+                pos = full.next_open(pos)
                 continue
             s = order[pos]
             if needs.fit(s):
                 cur.pos = pos
                 return s
             if not smallest.fit(s):
-                skip[pos] = pos + 1
+                full.mark(pos)
             pos += 1
         cur.pos = pos
         cur.dead = True

@@ -5,12 +5,12 @@ keeps the free amount of every resource a pending shape asks for in one column (
 indexed by slot), in thousandths.  The slots are ordered once per cycle (most free cpus
 first; GPU slots last, or alone, for the shapes that should avoid or need them).  Free
 resources only shrink during a cycle, so a slot where even the smallest pending shape does
-not fit stays full: the *front* of each order moves past the leading full slots, and a
-*skip list* per order lets the cursors that walk a whole order jump over runs of full slots
-found further on.  Port numbers are chosen from the offered ranges only when a task is
-placed (``_discrete``), and placements are logged in flat lists (:meth:`CycleState.record`) that
-:meth:`CycleState.placements` turns into ``Placement`` objects when the result is read.
-The cursors themselves are made and moved in ``_cycle``.
+not fit stays full: the *front* of each order moves past the leading full slots, and the
+full positions found further on are marked per order (``_full``), so the cursors that walk
+a whole order step over them.  Port numbers are chosen from the offered ranges only when a
+task is placed (``_discrete``), and placements are logged in flat lists
+(:meth:`CycleState.record`) that :meth:`CycleState.placements` turns into ``Placement``
+objects when the result is read.  The cursors themselves are made and moved in ``_cycle``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from mesos_wm.matcher._discrete import DiscreteFree
+from mesos_wm.matcher._full import FullSlots
 from mesos_wm.matcher._needs import Needs
 from mesos_wm.matcher._usage import Amounts
 from mesos_wm.matcher.constraints import HOSTNAME, GroupCounts
@@ -79,7 +80,7 @@ class Cursor:
         self.lane_pos: dict[str, int] = _NO_LANES
         self.lane_front: dict[str, int] = _NO_LANES
         self.place: Callable[[Any, Cursor, str, bool], bool] = _never
-        self.skip: list[int] | None = None
+        self.skip: FullSlots | None = None
 
 
 def _never(cycle: Any, cursor: Cursor, key: str, grouped: bool) -> bool:
@@ -92,20 +93,6 @@ def _largest(values: list[int]) -> int:
     for v in values:
         most = max(most, v)
     return most
-
-
-def skip_full(skip: list[int], pos: int) -> int:
-    """The first position from ``pos`` on not known to be full, compressing the path.
-
-    ``skip[p] != p`` marks position ``p`` of an order as full (no room for the smallest
-    pending shape, so for none): ``skip[p]`` is a later position to look at instead.
-    """
-    top = skip[pos]
-    while skip[top] != top:
-        top = skip[top]
-    while pos != top:
-        pos, skip[pos] = skip[pos], top
-    return top
 
 
 class CycleState:
@@ -194,9 +181,9 @@ class CycleState:
         self.unschedulable_cursor = Cursor(self.dead_cursor.shape, self.dead_cursor.sig)
         self.unschedulable_cursor.dead = self.unschedulable_cursor.unschedulable = True
         self.front = [0, 0, 0]
-        self._skips: list[list[int] | None] = [None] * len(self.orders)
-        # 0..len(pools): sliced into skip lists and the ranks of whole orders, so their
-        # numbers are boxed once per cycle
+        self._skips: list[FullSlots | None] = [None] * len(self.orders)
+        # 0..len(pools): sliced into the ranks of whole orders, so their numbers are boxed
+        # once per cycle
         self.positions = list(range(len(pools) + 1))
         self.top: dict[str, int] = {}
         self._top_at = -1
@@ -242,11 +229,11 @@ class CycleState:
                 lanes.setdefault(value, []).append(s)
         return lanes
 
-    def skip_list(self, kind: int) -> list[int]:
-        """The skip list of order ``kind`` (see :func:`skip_full`), made on first use."""
+    def skip_list(self, kind: int) -> FullSlots:
+        """The full positions of order ``kind``, made on first use."""
         skip = self._skips[kind]
         if skip is None:
-            skip = self._skips[kind] = self.positions[:len(self.orders[kind][0]) + 1]
+            skip = self._skips[kind] = FullSlots(len(self.orders[kind][0]))
         return skip
 
     def advance_front(self, kind: int) -> int:

@@ -21,7 +21,7 @@ from functools import partial
 from heapq import heapify, heappop, heapreplace
 from typing import Any, Final
 
-from mesos_wm.matcher._cycle import Cursor, Cycle, skip_full
+from mesos_wm.matcher._cycle import Cursor, Cycle
 from mesos_wm.matcher._needs import Needs
 from mesos_wm.matcher._queue import Run, RunQueue
 from mesos_wm.matcher._usage import Usage, drf_amounts
@@ -283,26 +283,25 @@ class Walk:
 
     def _next_slot(self, cur: Cursor, p: int, smallest: Needs) -> int:
         """A fast cursor's slot ``cur.cands[p]`` has no room: look a few slots further
-        (marking full ones in the skip list), then walk; -1 when the cursor is dead."""
+        (marking the full ones), then walk; -1 when the cursor is dead."""
         cands = cur.cands
         needs = cur.needs
-        skip = cur.skip
-        if skip is not None and not smallest.fit(cands[p]):
-            skip[p] = p + 1
+        full = cur.skip
+        if full is not None and not smallest.fit(cands[p]):
+            full.mark(p)
         end = len(cands)
         tries = _INLINE
         p += 1
         while p < end and tries > 0:
-            if skip is not None and skip[p] != p:
-                q = skip[p]
-                p = q if skip[q] == q else skip_full(skip, p)
+            if full is not None and full.marked[p]:
+                p = full.next_open(p)
                 continue
             s = cands[p]
             if needs.fit(s):
                 cur.pos = p
                 return s
-            if skip is not None and not smallest.fit(s):
-                skip[p] = p + 1
+            if full is not None and not smallest.fit(s):
+                full.mark(p)
             p += 1
             tries -= 1
         cur.pos = p

@@ -3,7 +3,7 @@ cluster is full are settled with the right reasons without examining their tasks
 
 The oracle is a plain first-fit loop written here: tasks in submit order, agents with the
 most free cpus first (ties by agent id), each task on the first agent with room.  The
-matcher gets there through per-shape cursors, skip lists over full slots and look-ahead
+matcher gets there through per-shape cursors, marks on full slots and look-ahead
 windows; with one owner and one priority level the two must agree task for task.
 """
 
@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mesos_wm.matcher import Matcher, TaskRequest
+from mesos_wm.matcher._full import FullSlots
 
 from .builders import index_of, make_offer, offer, reasons, task
 
@@ -91,3 +92,18 @@ def test_levels_after_the_cluster_is_full_are_settled_unexamined() -> None:
         "sweep": "insufficient cpus on 2 agents",
     }
     assert {k for g in result.unplaced if g.unschedulable for k in g.task_keys} == {"huge"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 70).flatmap(lambda n: st.tuples(
+    st.just(n), st.lists(st.integers(0, max(n - 1, 0)), max_size=80),
+    st.integers(0, n))))
+def test_full_slots_find_the_first_unmarked_position(case: tuple[int, list[int], int]) -> None:
+    n, marks, start = case
+    full = FullSlots(n)
+    for pos in marks if n else []:
+        full.mark(pos)
+    marked = set(marks) if n else set()
+    expected = next((p for p in range(start, n) if p not in marked), n)
+    assert full.next_open(start) == expected
+    assert [full.marked[p] for p in range(n)] == [p in marked for p in range(n)]
