@@ -18,7 +18,6 @@ dynamic constraints) place through the strategies of ``_placers``.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from itertools import chain
 
 from mesos_wm.matcher._needs import Needs
@@ -33,6 +32,7 @@ from mesos_wm.matcher._state import (
     Cursor,
     CycleState,
     combo_key,
+    first_at_least,
 )
 from mesos_wm.matcher._usage import drf_amounts
 from mesos_wm.matcher.fairness import share_increment
@@ -156,7 +156,7 @@ class Cycle(CycleState):
                 ranks = self.orders[lane.kind][1]
                 at = ranks[lane.cands[lane.pos]]
                 known = self._value_lanes[(lane, grouping[0])] = (shared, ranks, {
-                    v: bisect_left(r, at) for v, r in lane_ranks.items()})
+                    v: first_at_least(r, at, 0) for v, r in lane_ranks.items()})
             elif known is None:
                 start = lane.pos if lane.fast else 0
                 ordered = lane.cands[start:] + (lane.tier2 or [])
@@ -256,7 +256,7 @@ class Cycle(CycleState):
                 return -1
             front = cur.rank_of[master.cands[master.pos]]
             if pos < len(cur.ranks) and cur.ranks[pos] < front:
-                pos = bisect_left(cur.ranks, front, pos)
+                pos = first_at_least(cur.ranks, front, pos)
         else:
             order = self.orders[cur.kind][0]
             g = self.advance_front(cur.kind)

@@ -87,12 +87,31 @@ def _never(cycle: Any, cursor: Cursor, key: str, grouped: bool) -> bool:
     return False
 
 
-def _largest(values: list[int]) -> int:
-    """The largest of ``values`` (0 when empty), in a typed loop for the compiled build."""
+def first_at_least(values: list[int], x: int, lo: int) -> int:
+    """The first index from ``lo`` on whose value is at least ``x`` in ascending
+    ``values`` (``bisect_left``, typed: the compiled build would call the C one
+    generically)."""
+    hi = len(values)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if values[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def _largest(values: list[int]) -> tuple[int, int]:
+    """The largest of ``values`` and its first index ((0, -1) when empty), in a typed loop
+    for the compiled build."""
     most = 0
-    for v in values:
-        most = max(most, v)
-    return most
+    at = -1
+    for i in range(len(values)):
+        v = values[i]
+        if at < 0 or v > most:
+            most = v
+            at = i
+    return most, at
 
 
 class CycleState:
@@ -187,6 +206,7 @@ class CycleState:
         self.positions = list(range(len(pools) + 1))
         self.top: dict[str, int] = {}
         self._top_at = -1
+        self._top_slot: dict[str, int] = {}
         self._reach: dict[Shape, bool] = {}
         self.refresh_top()
         smallest = {n: min(self._need(n, s.amounts.get(n, 0)) for s in shapes) for n in names}
@@ -197,12 +217,19 @@ class CycleState:
         """Recompute the largest free amount per resource over all slots.
 
         Free amounts only shrink during a cycle, so :attr:`top` stays an upper bound until
-        the next refresh: a shape needing more than it of any resource fits no slot.
+        the next refresh: a shape needing more than it of any resource fits no slot.  For
+        the same reason a column whose largest amount is still where it was found has not
+        changed its largest, and is not scanned again.
         """
         placed = len(self.placed_keys)
         if placed != self._top_at:
             self._top_at = placed
-            self.top = {n: _largest(col) for n, col in self.cols.items()}
+            top = self.top
+            where = self._top_slot
+            for n, col in self.cols.items():
+                s = where.get(n, -1)
+                if s < 0 or col[s] != top[n]:
+                    top[n], where[n] = _largest(col)
             self._reach.clear()
 
     def exhausted(self) -> bool:
