@@ -84,7 +84,7 @@ class Cycle(CycleState):
             cur.rank_of = self.orders[kind][1]
             cur.master = master
             if master is None and cur.cands is self.orders[kind][0]:
-                cur.skip = self.skip_list(kind)
+                cur.full = self.full_slots(kind)
             cur.dead = not cur.cands or self.walk(cur) < 0
             return cur
         cands = [s for s in self.static_slots(sig, kind)[0] if self.room(cur, s)]
@@ -151,7 +151,7 @@ class Cycle(CycleState):
             cur.place = place_binpack_dynamic
         elif len(grouping) == 1:
             known = self._value_lanes.get((lane, grouping[0]))
-            if known is None and lane.skip is not None:
+            if known is None and lane.full is not None:
                 shared, lane_ranks = self.order_lanes(lane.kind, grouping[0])
                 ranks = self.orders[lane.kind][1]
                 at = ranks[lane.cands[lane.pos]]
@@ -262,7 +262,7 @@ class Cycle(CycleState):
             g = self.advance_front(cur.kind)
             if pos < g and cur.cands is order:
                 pos = g
-            if cur.skip is not None:
+            if cur.full is not None:
                 return self._walk_open(cur, pos)
         cands = cur.cands
         end = len(cands)
@@ -283,7 +283,7 @@ class Cycle(CycleState):
         end = len(order)
         needs = cur.needs
         smallest = self.smallest
-        full = cur.skip
+        full = cur.full
         assert full is not None
         marked = full.marked
         while pos < end:

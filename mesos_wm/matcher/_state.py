@@ -52,9 +52,9 @@ class Cursor:
     the matcher and by :meth:`Cycle.walk`; the others through ``place``.
     """
 
-    __slots__ = ("cands", "checks", "dead", "disc", "drf", "fast", "group", "inc", "kind", "lane",
-                 "lane_front", "lane_pos", "lanes", "master", "needs", "place", "pos", "rank_of",
-                 "ranks", "shape", "sig", "skip", "tier2", "unschedulable")
+    __slots__ = ("cands", "checks", "dead", "disc", "drf", "fast", "full", "group", "inc", "kind",
+                 "lane", "lane_front", "lane_pos", "lanes", "master", "needs", "place", "pos",
+                 "rank_of", "ranks", "shape", "sig", "tier2", "unschedulable")
 
     def __init__(self, shape: Shape, sig: Signature) -> None:
         self.shape = shape
@@ -80,7 +80,7 @@ class Cursor:
         self.lane_pos: dict[str, int] = _NO_LANES
         self.lane_front: dict[str, int] = _NO_LANES
         self.place: Callable[[Any, Cursor, str, bool], bool] = _never
-        self.skip: FullSlots | None = None
+        self.full: FullSlots | None = None
 
 
 def _never(cycle: Any, cursor: Cursor, key: str, grouped: bool) -> bool:
@@ -200,10 +200,9 @@ class CycleState:
         self.unschedulable_cursor = Cursor(self.dead_cursor.shape, self.dead_cursor.sig)
         self.unschedulable_cursor.dead = self.unschedulable_cursor.unschedulable = True
         self.front = [0, 0, 0]
-        self._skips: list[FullSlots | None] = [None] * len(self.orders)
-        # 0..len(pools): sliced into the ranks of whole orders, so their numbers are boxed
-        # once per cycle
-        self.positions = list(range(len(pools) + 1))
+        self._full: list[FullSlots | None] = [None] * len(self.orders)
+        # sliced into the ranks of whole orders, so their numbers are boxed once per cycle
+        self.positions = list(range(len(pools)))
         self.top: dict[str, int] = {}
         self._top_at = -1
         self._top_slot: dict[str, int] = {}
@@ -256,12 +255,12 @@ class CycleState:
                 lanes.setdefault(value, []).append(s)
         return lanes
 
-    def skip_list(self, kind: int) -> FullSlots:
+    def full_slots(self, kind: int) -> FullSlots:
         """The full positions of order ``kind``, made on first use."""
-        skip = self._skips[kind]
-        if skip is None:
-            skip = self._skips[kind] = FullSlots(len(self.orders[kind][0]))
-        return skip
+        full = self._full[kind]
+        if full is None:
+            full = self._full[kind] = FullSlots(len(self.orders[kind][0]))
+        return full
 
     def advance_front(self, kind: int) -> int:
         """Move the front of order ``kind`` past the slots where the smallest shape does

@@ -286,7 +286,7 @@ class Walk:
         (marking the full ones), then walk; -1 when the cursor is dead."""
         cands = cur.cands
         needs = cur.needs
-        full = cur.skip
+        full = cur.full
         if full is not None and not smallest.fit(cands[p]):
             full.mark(p)
         end = len(cands)

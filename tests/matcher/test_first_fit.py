@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from mesos_wm.matcher import Matcher, TaskRequest
 from mesos_wm.matcher._full import FullSlots
+from mesos_wm.matcher._needs import Needs
 
 from .builders import index_of, make_offer, offer, reasons, task
 
@@ -107,3 +108,20 @@ def test_full_slots_find_the_first_unmarked_position(case: tuple[int, list[int],
     expected = next((p for p in range(start, n) if p not in marked), n)
     assert full.next_open(start) == expected
     assert [full.marked[p] for p in range(n)] == [p in marked for p in range(n)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 9), min_size=0, max_size=6),
+       st.lists(st.lists(st.integers(0, 12), min_size=6, max_size=6), min_size=3, max_size=3))
+def test_needs_fit_and_take_every_pair_beyond_the_first_three(
+        amounts: list[int], free: list[list[int]]) -> None:
+    columns = [[free[s][i] for s in range(3)] for i in range(len(amounts))]
+    needs = Needs(list(zip(columns, amounts, strict=True)), [0, 0, 0])
+    for s in range(3):
+        room = all(col[s] >= a for col, a in zip(columns, amounts, strict=True))
+        assert needs.fit(s) == room
+        if room:
+            before = [col[s] for col in columns]
+            needs.take(s)
+            assert [col[s] for col in columns] == [
+                b - a for b, a in zip(before, amounts, strict=True)]
